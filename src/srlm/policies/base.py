@@ -1,0 +1,120 @@
+"""The policy interface shared by every exactly-computable policy class.
+
+A policy ``pi(y|x)`` over ``P`` prompts and ``Y`` responses is represented by its scores
+``s(x, y)`` (unnormalised log-probabilities), so that
+
+    pi(y|x) = exp(s(x, y)) / sum_y' exp(s(x, y')).
+
+Everything else (log-probabilities, the mode, sampling) is derived from the scores. Each
+concrete class adds its parameters (``params``) and how a pair's score difference depends
+on them, which is all the update of Eqs. (3)-(4) needs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+def log_softmax(scores: FloatArray) -> FloatArray:
+    """Row-wise log-softmax of a (P, Y) array, stable for large scores."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class Policy(ABC):
+    """An exactly-computable conditional distribution ``pi(y|x)``.
+
+    Subclasses are immutable: an update returns a new policy via :meth:`with_params`.
+    """
+
+    @abstractmethod
+    def scores(self) -> FloatArray:
+        """Unnormalised log-probabilities ``s(x, y)``, shape (P, Y)."""
+
+    @property
+    @abstractmethod
+    def params(self) -> dict[str, FloatArray]:
+        """The trainable parameters as named arrays (saved each round)."""
+
+    @abstractmethod
+    def with_params(self, **params: FloatArray) -> Policy:
+        """A copy of this policy with new parameter values."""
+
+    @abstractmethod
+    def pair_score_diff(self, x: IntArray, y: IntArray, y_prime: IntArray) -> FloatArray:
+        """``s(x, y) - s(x, y')`` for each pair, shape (n,)."""
+
+    @abstractmethod
+    def pair_score_diff_vjp(
+        self, x: IntArray, y: IntArray, y_prime: IntArray, g: FloatArray
+    ) -> dict[str, FloatArray]:
+        """Gradient of ``sum_i g_i * (s(x_i, y_i) - s(x_i, y'_i))`` in each parameter."""
+
+    @property
+    def num_prompts(self) -> int:
+        """``P``, the number of prompts."""
+        return int(self.scores().shape[0])
+
+    @property
+    def num_responses(self) -> int:
+        """``Y``, the number of responses per prompt."""
+        return int(self.scores().shape[1])
+
+    @cached_property
+    def _log_probs(self) -> FloatArray:
+        return log_softmax(self.scores())
+
+    def log_probs(self) -> FloatArray:
+        """``log pi(y|x)``, shape (P, Y)."""
+        return self._log_probs
+
+    def probs(self) -> FloatArray:
+        """``pi(y|x)``, shape (P, Y); each row sums to 1."""
+        return np.exp(self._log_probs)
+
+    def mode(self) -> IntArray:
+        """``y_pi(x) = argmax_y pi(y|x)`` for each prompt, shape (P,); ties go to the lower index."""
+        return np.argmax(self.scores(), axis=1)
+
+    def sample(self, x: IntArray, rng: np.random.Generator) -> IntArray:
+        """One response ``y ~ pi(.|x_i)`` for each prompt index in ``x``, shape (n,)."""
+        return sample_rows(self.scores(), x, rng)
+
+
+def sample_rows(scores: FloatArray, x: IntArray, rng: np.random.Generator) -> IntArray:
+    """Draw one column per requested row of a categorical given by unnormalised log-probs.
+
+    Inverse-CDF sampling on the concatenated row CDFs: row ``x`` occupies ``(x, x + 1]`` of a
+    single increasing array, so one ``searchsorted`` serves every row. When ``x`` is sorted
+    (as :func:`srlm.sampling.sample_pairs` makes it) the searches walk memory in order.
+
+    Args:
+        scores: (P, Y) unnormalised log-probabilities.
+        x: (n,) row indices.
+        rng: Source of randomness.
+
+    Returns:
+        (n,) column indices.
+    """
+    num_rows, num_cols = scores.shape
+    rows = np.unique(x) if x.size < num_rows else np.arange(num_rows)
+
+    # Normalised CDF of each needed row, offset by its position so the flat array is monotone.
+    sub = scores[rows]  # (R, Y)
+    cdf = np.exp(sub - sub.max(axis=1, keepdims=True))
+    np.cumsum(cdf, axis=1, out=cdf)
+    cdf /= cdf[:, -1:]
+    cdf += np.arange(rows.size, dtype=np.float64)[:, None]
+
+    # Position of each requested row among the needed rows, then one search for all draws.
+    pos = np.searchsorted(rows, x) if rows.size < num_rows else x
+    u = rng.random(x.size)
+    flat = np.searchsorted(cdf.ravel(), pos + u, side="right")
+    return np.clip(flat - pos * num_cols, 0, num_cols - 1).astype(np.int64)

@@ -1,0 +1,167 @@
+"""Exact ERM for Eqs. (3)-(4): the minimum-norm change from the current parameters.
+
+Eq. (3), with reference policy ``pi_ref`` (the paper: ``pi_ref = pi_t``),
+
+    L_t(pi) = sum_i ( beta * log(pi(y_i|x_i) / pi_ref(y_i|x_i))
+                      - beta * log(pi(y'_i|x_i) / pi_ref(y'_i|x_i)) - t_i )^2,
+
+where ``t_i = r_t(x_i, y_i) - r_t(x_i, y'_i)`` is the reward difference. For tabular and
+linear softmax the log-ratio of a pair is linear in the parameters (the partition function
+cancels), so with ``s`` the score difference of a pair and ``Delta`` the parameter change
+from ``pi_t``, every pair asks for
+
+    s_Delta(pair) = t_i / beta - (s_t(pair) - s_ref(pair)) =: b_i,
+
+an ordinary least-squares problem. Its solutions form an affine set; the update returns the
+one closest to the current parameters (what gradient descent started at ``theta_t`` reaches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from srlm.policies.base import FloatArray, IntArray, Policy
+from srlm.policies.linear import LinearSoftmaxPolicy
+from srlm.policies.tabular import TabularPolicy
+from srlm.update.graph import build_pair_graph, general_solution, potential_solution
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """One round's data ``D_t``: prompts, two responses each, and the reward difference.
+
+    Attributes:
+        x: (n,) prompt indices.
+        y: (n,) first responses.
+        y_prime: (n,) second responses.
+        reward_diff: (n,) ``t_i = r_t(x, y) - r_t(x, y')``.
+    """
+
+    x: IntArray
+    y: IntArray
+    y_prime: IntArray
+    reward_diff: FloatArray
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """The new policy and the mean ERM loss per pair it attains (0 when realizable)."""
+
+    policy: Policy
+    erm_residual: float
+
+
+def square_loss(policy: Policy, pi_ref: Policy, pairs: Pairs, beta: float) -> float:
+    """Eq. (3) averaged over pairs: ``mean_i (beta * (s(pair) - s_ref(pair)) - t_i)^2``."""
+    s = policy.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+    s_ref = pi_ref.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+    return float(np.mean((beta * (s - s_ref) - pairs.reward_diff) ** 2)) if s.size else 0.0
+
+
+def exact_update(
+    pi_t: Policy,
+    pi_ref: Policy,
+    pairs: Pairs,
+    beta: float,
+    node_reward: FloatArray | None = None,
+) -> UpdateResult:
+    """Solve Eq. (4) exactly: the minimum-norm change from ``pi_t`` that minimises Eq. (3).
+
+    Args:
+        pi_t: Current policy (the starting point of the minimum-norm change).
+        pi_ref: Reference policy of the KL term (``pi_t`` in the paper).
+        pairs: The round's data.
+        beta: KL coefficient ``beta > 0``.
+        node_reward: ``r_t(x, y)`` as a (P, Y) table when the reward is a function of the
+            response (then the tabular closed form applies), else None.
+    """
+    if isinstance(pi_t, TabularPolicy):
+        new = _tabular_update(pi_t, pi_ref, pairs, beta, node_reward)
+    elif isinstance(pi_t, LinearSoftmaxPolicy):
+        new = _linear_update(pi_t, pi_ref, pairs, beta)
+    else:
+        raise TypeError(f"no exact update for {type(pi_t).__name__}")
+    return UpdateResult(new, square_loss(new, pi_ref, pairs, beta))
+
+
+def _tabular_update(
+    pi_t: TabularPolicy,
+    pi_ref: Policy,
+    pairs: Pairs,
+    beta: float,
+    node_reward: FloatArray | None,
+) -> TabularPolicy:
+    """Tabular ERM: closed form for a potential reward, graph least squares otherwise."""
+    logits = pi_t.logits
+    num_responses = logits.shape[1]
+    first = pairs.x * num_responses + pairs.y
+    second = pairs.x * num_responses + pairs.y_prime
+    graph = build_pair_graph(logits.size, first, second)
+    same_reference = pi_ref is pi_t
+
+    if node_reward is not None:
+        # Potential h with h[u] - h[v] = b for every pair: r / beta - (s_t - s_ref).
+        h = node_reward.ravel()[graph.touched] / beta
+        if not same_reference:
+            ref_logits = pi_ref.scores().ravel()[graph.touched]
+            h -= logits.ravel()[graph.touched] - ref_logits
+        delta = potential_solution(graph, h)
+    else:
+        b = pairs.reward_diff / beta
+        if not same_reference:
+            b = b - (
+                pi_t.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+                - pi_ref.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+            )
+        delta = general_solution(graph, b)
+
+    new_logits = logits.copy()
+    new_logits.ravel()[graph.touched] += delta
+    return pi_t.with_params(logits=new_logits)
+
+
+def _linear_update(
+    pi_t: LinearSoftmaxPolicy, pi_ref: Policy, pairs: Pairs, beta: float
+) -> LinearSoftmaxPolicy:
+    """Linear-softmax ERM: minimum-norm least squares, then the ball ``||theta|| <= B``."""
+    features = pi_t.pair_features(pairs.x, pairs.y, pairs.y_prime)  # (n, d)
+    b = pairs.reward_diff / beta
+    if pi_ref is not pi_t:
+        b = b - features @ (pi_t.theta - pi_ref.params["theta"])
+    delta, *_ = np.linalg.lstsq(features, b, rcond=None)
+    theta = pi_t.theta + delta
+    if pi_t.radius is not None and np.linalg.norm(theta) > pi_t.radius:
+        theta = ball_least_squares(features, b + features @ pi_t.theta, pi_t.radius)
+    return pi_t.with_params(theta=theta)
+
+
+def ball_least_squares(a: FloatArray, c: FloatArray, radius: float) -> FloatArray:
+    """``argmin ||a theta - c||^2`` subject to ``||theta|| <= radius``.
+
+    Through the SVD ``a = U S V^T``: ``theta(lam) = V diag(s / (s^2 + lam)) U^T c`` has a norm
+    that falls as ``lam`` grows; the constrained optimum is the minimum-norm least-squares
+    solution when that lies in the ball, otherwise ``theta(lam)`` with norm exactly ``radius``.
+
+    Notes:
+        When the unconstrained solutions reach the ball but the one closest to ``theta_t``
+        does not, this returns the minimum-norm solution (closest to 0, not to ``theta_t``).
+        Listed in docs/deviations.md.
+    """
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    keep = s > s.max(initial=0.0) * max(a.shape) * np.finfo(float).eps
+    u, s, vt = u[:, keep], s[keep], vt[keep]
+    coef = u.T @ c
+
+    def norm_at(lam: float) -> float:
+        return float(np.linalg.norm(s * coef / (s**2 + lam)))
+
+    if norm_at(0.0) <= radius:
+        return vt.T @ (coef / s)
+    upper = 1.0
+    while norm_at(upper) > radius:
+        upper *= 10.0
+    lam = brentq(lambda v: norm_at(v) - radius, 0.0, upper, xtol=1e-14, rtol=1e-12)
+    return vt.T @ (s * coef / (s**2 + lam))
