@@ -1,0 +1,115 @@
+"""Policies: normalisation, sampling frequencies, token-level structure, initial families."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from srlm.policies.base import sample_rows
+from srlm.policies.families import calibrate, kappa, plant_correct, planted_family
+from srlm.policies.linear import LinearSoftmaxPolicy, make_features, spectrum_eigenvalues
+from srlm.policies.tabular import TabularPolicy
+from srlm.policies.token import TokenPolicy, capped_top_token
+from srlm.sampling import sample_prompts
+
+
+def test_sampling_frequencies_match_probabilities(rng: np.random.Generator) -> None:
+    """Chi-square goodness of fit of 200k draws per row, for rows drawn in any order."""
+    scores = rng.normal(size=(3, 6)) * 2
+    probs = TabularPolicy(scores).probs()
+    x = rng.permutation(np.repeat(np.arange(3), 200_000))
+    y = sample_rows(scores, x, rng)
+    for row in range(3):
+        counts = np.bincount(y[x == row], minlength=6)
+        assert stats.chisquare(counts, probs[row] * counts.sum()).pvalue > 1e-4
+
+
+def test_sampling_a_subset_of_rows(rng: np.random.Generator) -> None:
+    scores = np.full((50, 4), -np.inf)
+    scores[np.arange(50), np.arange(50) % 4] = 0.0  # deterministic rows
+    x = np.array([3, 3, 17, 42])
+    np.testing.assert_array_equal(sample_rows(scores, x, rng), x % 4)
+
+
+def test_prompts_follow_weights(rng: np.random.Generator) -> None:
+    weights = np.array([0.7, 0.1, 0.2])
+    x = sample_prompts(weights, 100_000, rng)
+    assert np.all(np.diff(x) >= 0)
+    np.testing.assert_allclose(np.bincount(x) / x.size, weights, atol=0.01)
+
+
+def test_token_policy_factorises(rng: np.random.Generator) -> None:
+    vocab, length = 3, 3
+    conds = [rng.dirichlet(np.ones(vocab), size=(2, vocab**step)) for step in range(length)]
+    pi = TokenPolicy.from_conditionals(conds)
+    for seq in itertools.product(range(vocab), repeat=length):
+        index = int(np.ravel_multi_index(seq, (vocab,) * length))
+        expected = np.prod([conds[s][:, np.ravel_multi_index(seq[:s], (vocab,) * s) if s else 0,
+                                     seq[s]] for s in range(length)], axis=0)  # fmt: skip
+        np.testing.assert_allclose(pi.probs()[:, index], expected, rtol=1e-12)
+        np.testing.assert_array_equal(pi.tokens(np.array(index)), seq)
+    for step in range(length):
+        np.testing.assert_allclose(pi.conditionals(step), conds[step], rtol=1e-10)
+
+
+def test_greedy_follows_argmax_tokens(rng: np.random.Generator) -> None:
+    pi = TokenPolicy.from_conditionals(
+        [rng.dirichlet(np.ones(2), size=(5, 2**step)) for step in range(4)]
+    )
+    greedy = pi.greedy()
+    for p in range(5):
+        prefix = 0
+        for step in range(4):
+            prefix = prefix * 2 + int(np.argmax(pi.conditionals(step)[p, prefix]))
+        assert greedy[p] == prefix
+
+
+def test_capped_family_kappa_lower_bound(rng: np.random.Generator) -> None:
+    """PAPER.md section 2: kappa >= alpha^-L when the top token has probability alpha."""
+    for alpha in (0.4, 0.6, 0.9):
+        pi = capped_top_token(10, 3, 3, alpha, rng)
+        assert kappa(pi, np.full(10, 0.1)) >= alpha**-3 * (1 - 1e-12)
+        np.testing.assert_allclose(pi.probs().max(axis=1), alpha**3)
+
+
+def test_planted_margin_and_kappa_formula(rng: np.random.Generator) -> None:
+    logits_of = planted_family(20, 8, rng, jitter=0.0)
+    margin = 1.3
+    pi = TabularPolicy(logits_of(margin))
+    sorted_log = np.sort(pi.log_probs(), axis=1)
+    np.testing.assert_allclose(sorted_log[:, -1] - sorted_log[:, -2], margin)
+    expected = (np.exp(margin) + 7) / np.exp(margin)
+    assert kappa(pi, np.full(20, 0.05)) == pytest.approx(expected)
+
+
+def test_calibrate_reaches_target_kappa(rng: np.random.Generator) -> None:
+    logits_of = planted_family(30, 12, rng)
+    weights = np.full(30, 1 / 30)
+    margin = calibrate(lambda m: TabularPolicy(logits_of(m)), weights, 4.5)
+    assert kappa(TabularPolicy(logits_of(margin)), weights) == pytest.approx(4.5, rel=1e-9)
+
+
+def test_plant_correct_marks_runner_up(rng: np.random.Generator) -> None:
+    pi = TabularPolicy(rng.normal(size=(40, 5)))
+    correct, wrong = plant_correct(pi, 0.25, rng)
+    assert wrong.sum() == 10
+    order = np.argsort(-pi.logits, axis=1)
+    np.testing.assert_array_equal(correct[wrong == 0], order[wrong == 0, 0])
+    np.testing.assert_array_equal(correct[wrong == 1], order[wrong == 1, 1])
+
+
+@pytest.mark.parametrize("kind", ["flat", "exp", "poly", "spiked"])
+def test_features_norm_and_spectrum(kind: str, rng: np.random.Generator) -> None:
+    eig = spectrum_eigenvalues(kind, 6, rate=0.8, spikes=2)  # type: ignore[arg-type]
+    phi = make_features(400, 50, eig, rng)
+    assert np.linalg.norm(phi, axis=2).max() <= 1 + 1e-12
+    cov = np.cov(phi.reshape(-1, 6).T)
+    np.testing.assert_allclose(np.diag(cov) / cov[0, 0], eig, rtol=0.1, atol=0.01)
+
+
+def test_linear_rejects_mismatched_theta() -> None:
+    with pytest.raises(ValueError, match="d=3"):
+        LinearSoftmaxPolicy(np.zeros((2, 2, 3)), np.zeros(4))
