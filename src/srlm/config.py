@@ -49,7 +49,10 @@ class LabConfig(BaseModel):
         None, gt=1, description="kappa_0 to calibrate pi_0 to (sets init_scale or margin)."
     )
     wrong_fraction: float = Field(
-        0.0, ge=0, le=1, description="Share of prompts whose planted correct answer is not the mode."
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of prompts whose planted correct answer is not the mode.",
     )
 
     # The algorithm.
@@ -83,8 +86,7 @@ class LabConfig(BaseModel):
     def _check_consistency(self) -> LabConfig:
         if self.theta_init is not None and len(self.theta_init) != self.feature_dim:
             raise ValueError(
-                f"theta_init has {len(self.theta_init)} entries but feature_dim="
-                f"{self.feature_dim}"
+                f"theta_init has {len(self.theta_init)} entries but feature_dim={self.feature_dim}"
             )
         if self.init == "capped" and self.policy != "token":
             raise ValueError("init='capped' needs policy='token'")
@@ -128,4 +130,3 @@ def load_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError("config", str(path), "must be a YAML mapping of field: value")
     return data
-

@@ -1,4 +1,4 @@
-"""A lab instance: the initial policy ``pi_0``, the prompt distribution ``D`` and planted answers."""
+"""A lab instance: the initial policy ``pi_0``, prompt distribution ``D`` and planted answers."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def read_csv(path: Path) -> list[dict[str, Any]]:
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
     """Save arrays to ``path`` (``.npz``) atomically."""
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
     atomic_write_bytes(path, buffer.getvalue())
 
 

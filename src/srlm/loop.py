@@ -74,7 +74,9 @@ def run_rounds(
             round's pairs and parameters there.
         on_round: Called with each row as it is made (progress reporting).
     """
-    instance_rng, data_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2))
+    instance_rng, data_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2)
+    )
     if instance is None:
         instance = build_instance(cfg, instance_rng)
     reward = make_reward(cfg.reward, cfg.noise_std, cfg.judge_levels)

@@ -58,7 +58,7 @@ def policy_metrics(pi: Policy, weights: FloatArray, delta: float) -> dict[str, f
 
 
 def step_metrics(pi_new: Policy, pi_old: Policy, weights: FloatArray) -> dict[str, float]:
-    """``kl_step = E_x KL(pi_{t+1}(.|x) || pi_t(.|x))`` and ``mode_changes`` (a count of prompts)."""
+    """``kl_step = E_x KL(pi_{t+1} || pi_t)`` and ``mode_changes`` (a count of prompts)."""
     log_new, log_old = pi_new.log_probs(), pi_old.log_probs()
     p_new = np.exp(log_new)
     kl = np.sum(np.where(p_new > 0, p_new * (log_new - log_old), 0.0), axis=1)

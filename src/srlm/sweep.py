@@ -154,7 +154,9 @@ def _execute_ray(todo: list[tuple[dict[str, Any], str]], jobs: int) -> Any:
     try:
         import ray
     except ImportError:
-        raise ConfigError("backend", "ray", "Ray is not installed: pip install 'srlm[ray]'") from None
+        raise ConfigError(
+            "backend", "ray", "Ray is not installed: pip install 'srlm[ray]'"
+        ) from None
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False)

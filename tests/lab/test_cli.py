@@ -16,7 +16,9 @@ def srlm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_run_prints_table_and_writes_run_dir(tmp_path: Path) -> None:
-    out = srlm("lab", "run", "--num-rounds", "2", "--pairs-per-round=32", "--out", "r", cwd=tmp_path)
+    out = srlm(
+        "lab", "run", "--num-rounds", "2", "--pairs-per-round=32", "--out", "r", cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     assert "kappa" in out.stdout
     assert (tmp_path / "r" / "rounds.csv").read_text().count("\n") == 1 + 3  # header, rounds 0..2

@@ -71,8 +71,15 @@ def test_kappa_contracts_over_rounds() -> None:
 
 
 def test_token_policy_runs_and_reports_greedy() -> None:
-    cfg = LabConfig(policy="token", init="capped", alpha=0.6, vocab_size=2, seq_len=3,
-                    num_rounds=3, pairs_per_round=64)  # fmt: skip
+    cfg = LabConfig(
+        policy="token",
+        init="capped",
+        alpha=0.6,
+        vocab_size=2,
+        seq_len=3,
+        num_rounds=3,
+        pairs_per_round=64,
+    )
     rows = run_rounds(cfg)
     assert all(0 <= r["greedy_matches_mode"] <= 1 for r in rows)
     assert rows[0]["kappa"] >= 0.6**-3 - 1e-9

@@ -47,8 +47,13 @@ def test_token_policy_factorises(rng: np.random.Generator) -> None:
     pi = TokenPolicy.from_conditionals(conds)
     for seq in itertools.product(range(vocab), repeat=length):
         index = int(np.ravel_multi_index(seq, (vocab,) * length))
-        expected = np.prod([conds[s][:, np.ravel_multi_index(seq[:s], (vocab,) * s) if s else 0,
-                                     seq[s]] for s in range(length)], axis=0)  # fmt: skip
+        expected = np.prod(
+            [
+                conds[s][:, np.ravel_multi_index(seq[:s], (vocab,) * s) if s else 0, seq[s]]
+                for s in range(length)
+            ],
+            axis=0,
+        )
         np.testing.assert_allclose(pi.probs()[:, index], expected, rtol=1e-12)
         np.testing.assert_array_equal(pi.tokens(np.array(index)), seq)
     for step in range(length):

@@ -32,8 +32,9 @@ def test_quantised_judge_keeps_order_coarsely(rng: np.random.Generator) -> None:
 
 def test_sign_label_and_unknown_reward(rng: np.random.Generator) -> None:
     log_pi = np.log(np.array([[0.5, 0.3, 0.2]]))
-    t = SignLabel().pair_target(log_pi, np.zeros(3, int), np.array([0, 1, 2]),
-                                np.array([1, 1, 0]), rng)  # fmt: skip
+    t = SignLabel().pair_target(
+        log_pi, np.zeros(3, int), np.array([0, 1, 2]), np.array([1, 1, 0]), rng
+    )
     np.testing.assert_array_equal(t, [1, 0, -1])
     with pytest.raises(ValueError, match="unknown reward 'judge'"):
         make_reward("judge")

@@ -59,8 +59,9 @@ def test_closed_form_and_graph_solver_agree(rng: np.random.Generator) -> None:
     pi_t, pairs = random_round(rng, num_prompts=20, num_responses=30, n=200)
     closed = exact_update(pi_t, pi_t, pairs, 0.7, pi_t.log_probs())
     general = exact_update(pi_t, pi_t, pairs, 0.7, None)
-    np.testing.assert_allclose(closed.policy.params["logits"], general.policy.params["logits"],
-                               atol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        closed.policy.params["logits"], general.policy.params["logits"], atol=1e-10
+    )
 
 
 def test_closed_form_scales_components_about_their_mean() -> None:
@@ -109,9 +110,13 @@ def test_ball_constrained_matches_scipy_minimize(seed: int) -> None:
     radius = 0.5
     ours = ball_least_squares(a, c, radius)
     constraint = {"type": "ineq", "fun": lambda t: radius**2 - t @ t}
-    ref = scipy.optimize.minimize(lambda t: np.sum((a @ t - c) ** 2), np.zeros(6),
-                                  constraints=[constraint], method="SLSQP",
-                                  options={"ftol": 1e-14, "maxiter": 1000})  # fmt: skip
+    ref = scipy.optimize.minimize(
+        lambda t: np.sum((a @ t - c) ** 2),
+        np.zeros(6),
+        constraints=[constraint],
+        method="SLSQP",
+        options={"ftol": 1e-14, "maxiter": 1000},
+    )
     assert np.linalg.norm(ours) == pytest.approx(radius, abs=1e-9)
     np.testing.assert_allclose(ours, ref.x, atol=1e-5)
 
@@ -132,5 +137,6 @@ def test_exact_erm_on_complete_data_equals_population_map(rng: np.random.Generat
     log_pi = pi_t.log_probs()
     pairs = Pairs(x, y, y_prime, log_pi[x, y] - log_pi[x, y_prime])
     erm = exact_update(pi_t, pi_t, pairs, 0.8, log_pi).policy
-    np.testing.assert_allclose(erm.probs(), population_update(pi_t, pi_t, 0.8, log_pi).probs(),
-                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        erm.probs(), population_update(pi_t, pi_t, 0.8, log_pi).probs(), atol=1e-12
+    )

@@ -21,8 +21,9 @@ def test_tabular_gradient_converges_to_exact(seed: int, noisy: bool) -> None:
         pairs = Pairs(pairs.x, pairs.y, pairs.y_prime, pairs.reward_diff + rng.normal(size=20))
     exact = exact_update(pi_t, pi_t, pairs, 1.0, None if noisy else pi_t.log_probs())
     grad = gradient_update(pi_t, pi_t, pairs, 1.0, steps=20000, learning_rate=2.0)
-    np.testing.assert_allclose(grad.policy.params["logits"], exact.policy.params["logits"],
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        grad.policy.params["logits"], exact.policy.params["logits"], atol=1e-5
+    )
 
 
 def test_linear_gradient_converges_to_exact(rng: np.random.Generator) -> None:
@@ -33,16 +34,16 @@ def test_linear_gradient_converges_to_exact(rng: np.random.Generator) -> None:
     pairs = Pairs(x, y, y_prime, log_pi[x, y] - log_pi[x, y_prime] + 0.3 * rng.normal(size=6))
     exact = exact_update(pi_t, pi_t, pairs, 0.5)
     grad = gradient_update(pi_t, pi_t, pairs, 0.5, steps=50000, learning_rate=3.0)
-    np.testing.assert_allclose(grad.policy.params["theta"], exact.policy.params["theta"],
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(grad.policy.params["theta"], exact.policy.params["theta"], atol=1e-5)
 
 
 def test_minibatch_gradient_descends(rng: np.random.Generator) -> None:
     pi_t, pairs = random_round(rng, n=64)
     pairs = Pairs(pairs.x, pairs.y, pairs.y_prime, pairs.reward_diff + 1.0)
     before = gradient_update(pi_t, pi_t, pairs, 1.0, steps=1, learning_rate=0.0)
-    after = gradient_update(pi_t, pi_t, pairs, 1.0, steps=200, learning_rate=0.5, batch_size=8,
-                            rng=rng)  # fmt: skip
+    after = gradient_update(
+        pi_t, pi_t, pairs, 1.0, steps=200, learning_rate=0.5, batch_size=8, rng=rng
+    )
     assert after.erm_residual < 0.5 * before.erm_residual
 
 
@@ -53,8 +54,11 @@ def test_logistic_gradient_matches_finite_differences(rng: np.random.Generator) 
     label = np.sign(pairs.reward_diff)
 
     def loss(logits: np.ndarray) -> float:
-        z = beta * (logits[pairs.x, pairs.y] - logits[pairs.x, pairs.y_prime]
-                    - pi_t.pair_score_diff(pairs.x, pairs.y, pairs.y_prime))  # fmt: skip
+        z = beta * (
+            logits[pairs.x, pairs.y]
+            - logits[pairs.x, pairs.y_prime]
+            - pi_t.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+        )
         keep = label != 0
         return float(np.mean(np.logaddexp(0.0, -label[keep] * z[keep])))
 

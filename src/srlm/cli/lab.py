@@ -27,8 +27,18 @@ _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 _FIELDS_HELP = "Config fields (set any as --field-name VALUE):\n\n" + "\n\n".join(
     f"{name.replace('_', '-')}: {info.description}" for name, info in LabConfig.model_fields.items()
 )
-SHOWN = ("round", "kappa", "failure_rate", "mode_prob_mean", "margin_min", "kl_step",
-         "mode_changes", "erm_residual", "accuracy", "kappa_sampled")  # fmt: skip
+SHOWN = (
+    "round",
+    "kappa",
+    "failure_rate",
+    "mode_prob_mean",
+    "margin_min",
+    "kl_step",
+    "mode_changes",
+    "erm_residual",
+    "accuracy",
+    "kappa_sampled",
+)
 
 
 def parse_overrides(args: list[str]) -> dict[str, Any]:
@@ -112,7 +122,9 @@ def _parse_seeds(text: str) -> list[int]:
             return list(range(low, high + 1))
         return [int(v) for v in text.split(",")]
     except ValueError:
-        raise ConfigError("--seeds", text, "expected a list like 0,1,2 or a range like 0-9") from None
+        raise ConfigError(
+            "--seeds", text, "expected a list like 0,1,2 or a range like 0-9"
+        ) from None
 
 
 @lab_app.command(context_settings=_EXTRA, epilog=_FIELDS_HELP)
@@ -137,8 +149,12 @@ def sweep(
     with Progress("[progress.description]{task.description}", *columns) as progress:
         task = progress.add_task("cells", total=total)
         rows = run_sweep(
-            base, parsed_grid, parsed_seeds, out, backend=backend,  # type: ignore[arg-type]
+            base,
+            parsed_grid,
+            parsed_seeds,
+            out,
+            backend=backend,  # type: ignore[arg-type]
             jobs=jobs or None,
             on_cell_done=lambda done, _total: progress.update(task, completed=done),
-        )  # fmt: skip
+        )
     Console().print(f"{len(rows)} rows from {total} cells: {out / 'results.csv'}")

@@ -80,7 +80,7 @@ class Policy(ABC):
         return np.exp(self._log_probs)
 
     def mode(self) -> IntArray:
-        """``y_pi(x) = argmax_y pi(y|x)`` for each prompt, shape (P,); ties go to the lower index."""
+        """``y_pi(x) = argmax_y pi(y|x)`` per prompt, shape (P,); ties go to the lower index."""
         return np.argmax(self.scores(), axis=1)
 
     def sample(self, x: IntArray, rng: np.random.Generator) -> IntArray:

@@ -95,7 +95,7 @@ def plant_correct(
     scores = policy.scores()
     num_prompts = scores.shape[0]
     order = np.argsort(-scores, axis=1, kind="stable")
-    num_wrong = int(round(wrong_fraction * num_prompts))
+    num_wrong = round(wrong_fraction * num_prompts)
     is_wrong = np.zeros(num_prompts)
     is_wrong[rng.choice(num_prompts, size=num_wrong, replace=False)] = 1.0
     correct = np.where(is_wrong > 0, order[:, 1], order[:, 0])

@@ -41,6 +41,6 @@ class TabularPolicy(Policy):
     ) -> dict[str, FloatArray]:
         num_prompts, num_responses = self.logits.shape
         size = num_prompts * num_responses
-        grad = np.bincount(x * num_responses + y, weights=g, minlength=size)
+        grad = np.bincount(x * num_responses + y, weights=g, minlength=size).astype(np.float64)
         grad -= np.bincount(x * num_responses + y_prime, weights=g, minlength=size)
         return {"logits": grad.reshape(num_prompts, num_responses)}

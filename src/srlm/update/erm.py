@@ -78,6 +78,7 @@ def exact_update(
         node_reward: ``r_t(x, y)`` as a (P, Y) table when the reward is a function of the
             response (then the tabular closed form applies), else None.
     """
+    new: Policy
     if isinstance(pi_t, TabularPolicy):
         new = _tabular_update(pi_t, pi_ref, pairs, beta, node_reward)
     elif isinstance(pi_t, LinearSoftmaxPolicy):

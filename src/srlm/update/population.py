@@ -14,9 +14,7 @@ from srlm.policies.linear import LinearSoftmaxPolicy
 from srlm.policies.tabular import TabularPolicy
 
 
-def population_update(
-    pi_t: Policy, pi_ref: Policy, beta: float, node_reward: FloatArray
-) -> Policy:
+def population_update(pi_t: Policy, pi_ref: Policy, beta: float, node_reward: FloatArray) -> Policy:
     """Gibbs policy of Eq. (2): new scores ``s_ref + r_t / beta``.
 
     Args:
