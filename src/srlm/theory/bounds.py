@@ -251,7 +251,10 @@ def kappa_contraction(A: ArrayLike, B: ArrayLike, C: ArrayLike) -> FloatArray:
     Symbols: ``A, B, C`` -> ``A, B, C``.
     """
     b_prime = _f64(B) + _f64(C)
-    return b_prime / (b_prime + np.sqrt(b_prime**2 + 4.0 * _f64(A)))
+    denominator = b_prime + np.sqrt(b_prime**2 + 4.0 * _f64(A))
+    # A = B' = 0 maps every kappa to 0 in one step: q = 0, the limit of B' -> 0 at any A.
+    safe = np.where(denominator > 0, denominator, 1.0)
+    return np.where(denominator > 0, b_prime / safe, 0.0)
 
 
 def kappa_trajectory_bound(

@@ -18,9 +18,6 @@ from scipy import optimize, stats
 
 FloatArray = NDArray[np.float64]
 
-# Below this many seeds a bootstrap over seeds sees too few distinct resamples to be trusted.
-_MIN_BOOTSTRAP_SEEDS = 5
-
 
 @dataclass(frozen=True)
 class KappaFit:
@@ -31,9 +28,10 @@ class KappaFit:
         q: Fitted contraction per round, in ``[0, 1]``.
         kappa_star_interval: ``(low, high)`` interval for ``kappa*`` (NaN if unidentified).
         q_interval: ``(low, high)`` interval for ``q`` (NaN if unidentified).
-        residual_rms: Root-mean-square residual over the fitted points ``t >= 1``.
+        residual_rms: Root-mean-square residual over the fitted points ``t >= 1`` (of
+            ``log kappa_t`` when fitted on the log scale).
         num_seeds: Number of trajectories fitted jointly.
-        interval_method: ``"bootstrap"`` (over seeds) or ``"asymptotic"`` (one seed).
+        interval_method: ``"jackknife"`` (over seeds) or ``"asymptotic"`` (one seed).
     """
 
     kappa_star: float
@@ -54,15 +52,19 @@ def _initial_q(kappas: FloatArray) -> float:
     return float(np.clip(np.median(ratios), 0.05, 0.95)) if ratios.size else 0.5
 
 
-def _fit_pooled(kappas: FloatArray) -> optimize.OptimizeResult:
+def _fit_pooled(kappas: FloatArray, log_scale: bool) -> optimize.OptimizeResult:
     """One ``(kappa*, q)`` for all seeds; each seed keeps its own measured ``kappa_0``."""
     t = np.arange(kappas.shape[1])  # (T + 1,)
     kappa_0 = kappas[:, :1]  # (S, 1)
+    target = np.log(kappas) if log_scale else kappas
 
     def residuals(params: FloatArray) -> FloatArray:
         kappa_star, q = params
         model = kappa_star + q**t * (kappa_0 - kappa_star)  # (S, T + 1)
-        return (model - kappas)[:, 1:].ravel()  # t = 0 fits itself
+        if log_scale:
+            # The model is >= min(kappa*, kappa_0) > 0 except at kappa* = 0; keep log finite.
+            model = np.log(np.maximum(model, 1e-300))
+        return (model - target)[:, 1:].ravel()  # t = 0 fits itself
 
     x0 = [max(float(kappas[:, -1].mean()), 0.0), _initial_q(kappas)]
     return optimize.least_squares(residuals, x0, bounds=([0.0, 0.0], [np.inf, 1.0]))
@@ -83,58 +85,57 @@ def _asymptotic_intervals(
     return (kappa_star - h_kappa, kappa_star + h_kappa), (q - h_q, q + h_q)
 
 
-def _bootstrap_intervals(
-    kappas: FloatArray, confidence: float, num_bootstrap: int, rng: np.random.Generator
+def _jackknife_intervals(
+    kappas: FloatArray, log_scale: bool, confidence: float
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Percentile intervals from refitting on seeds resampled with replacement."""
+    """Leave-one-seed-out intervals ``estimate +- t_{S-1} * se_jackknife`` over seeds.
+
+    ``se^2 = (S - 1)/S * sum_i (theta_(i) - mean_i theta_(i))^2``, with ``theta_(i)`` the pooled
+    fit without seed ``i``.
+    """
     num_seeds = kappas.shape[0]
-    if num_seeds < _MIN_BOOTSTRAP_SEEDS:
-        warnings.warn(
-            f"bootstrap over {num_seeds} seeds gives optimistic intervals; "
-            f"run at least {_MIN_BOOTSTRAP_SEEDS} seeds",
-            stacklevel=3,
-        )
-    estimates = np.array(
-        [
-            _fit_pooled(kappas[rng.integers(num_seeds, size=num_seeds)]).x
-            for _ in range(num_bootstrap)
-        ]
-    )  # (num_bootstrap, 2)
-    tails = [50 * (1 - confidence), 50 * (1 + confidence)]
-    low, high = np.percentile(estimates, tails, axis=0)
+    full = _fit_pooled(kappas, log_scale).x  # (2,)
+    leave_one_out = np.array(
+        [_fit_pooled(np.delete(kappas, i, axis=0), log_scale).x for i in range(num_seeds)]
+    )  # (S, 2)
+    spread = leave_one_out - leave_one_out.mean(axis=0)
+    se = np.sqrt((num_seeds - 1) / num_seeds * np.sum(spread**2, axis=0))  # (2,)
+    half = stats.t.ppf(0.5 + confidence / 2, num_seeds - 1) * se
+    low, high = full - half, full + half
     return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
 
 def fit_kappa_trajectory(
     kappas: ArrayLike,
     *,
+    log_scale: bool = True,
     confidence: float = 0.95,
-    num_bootstrap: int = 200,
-    rng: np.random.Generator | int | None = 0,
 ) -> KappaFit:
     """Fit Lemma C.4's trajectory ``kappa_t = kappa* + q^t (kappa_0 - kappa*)`` to measurements.
 
     Nonlinear least squares (``scipy.optimize.least_squares``) over ``t = 1..T`` of all seeds
     jointly, with ``kappa* >= 0`` and ``0 <= q <= 1``; each seed's ``kappa_0`` is its measured
-    first value, not a parameter. [R: the closed form being fitted]
+    first value, not a parameter. By default the residuals are ``log(model) - log(kappa_t)``:
+    ``kappa_t`` spans orders of magnitude and its spread grows with its size, which
+    unweighted residuals would let the first rounds dominate. [R: the closed form being fitted]
 
     Symbols: ``kappa_t`` -> ``kappas[..., t]``; ``kappa*`` -> ``KappaFit.kappa_star``;
     ``q`` -> ``KappaFit.q``.
 
     Args:
         kappas: Measured ``kappa_0..kappa_T``, shape (T + 1,) or (S, T + 1) for ``S`` seeds;
-            ``T >= 2``.
+            ``T >= 2``, all positive.
+        log_scale: Fit relative (log) rather than absolute residuals.
         confidence: Coverage of the intervals.
-        num_bootstrap: Resamples for the bootstrap over seeds (``S >= 2``).
-        rng: Generator or seed for the bootstrap.
 
     Returns:
-        The fit. With several seeds the intervals are percentile bootstrap intervals over
-        seeds; with one seed they are asymptotic (Gauss-Newton) intervals with Student-t
-        quantiles, which assume independent residuals.
+        The fit. With ``S >= 2`` seeds the intervals are leave-one-seed-out jackknife
+        intervals with ``t_{S-1}`` quantiles (seeds are the independent units; rounds within a
+        seed are not); with one seed they are asymptotic (Gauss-Newton) intervals with
+        Student-t quantiles, which treat the rounds' residuals as independent.
 
     Raises:
-        ValueError: If ``kappas`` has the wrong shape or non-finite entries.
+        ValueError: If ``kappas`` has the wrong shape or non-finite or non-positive entries.
 
     Notes:
         ``q`` is unidentified when the trajectory is flat (``kappa_0 = kappa*``) and
@@ -145,17 +146,16 @@ def fit_kappa_trajectory(
     kappas = np.atleast_2d(np.asarray(kappas, dtype=np.float64))  # (S, T + 1)
     if kappas.ndim != 2 or kappas.shape[1] < 3:
         raise ValueError(f"kappas must have shape (T + 1,) or (S, T + 1), T >= 2: {kappas.shape}")
-    if not np.all(np.isfinite(kappas)):
-        raise ValueError("kappas has non-finite entries")
+    if not np.all(np.isfinite(kappas) & (kappas > 0)):
+        raise ValueError("kappas has non-finite or non-positive entries")
 
-    result = _fit_pooled(kappas)
+    result = _fit_pooled(kappas, log_scale)
     if not result.success:
         warnings.warn(f"kappa fit did not converge: {result.message}", stacklevel=2)
 
     num_seeds = kappas.shape[0]
     if num_seeds >= 2:
-        generator = np.random.default_rng(rng)
-        intervals = _bootstrap_intervals(kappas, confidence, num_bootstrap, generator)
+        intervals = _jackknife_intervals(kappas, log_scale, confidence)
     else:
         intervals = _asymptotic_intervals(result, confidence)
     return KappaFit(
@@ -165,7 +165,7 @@ def fit_kappa_trajectory(
         q_interval=intervals[1],
         residual_rms=float(np.sqrt(np.mean(result.fun**2))),
         num_seeds=num_seeds,
-        interval_method="bootstrap" if num_seeds >= 2 else "asymptotic",
+        interval_method="jackknife" if num_seeds >= 2 else "asymptotic",
     )
 
 
