@@ -81,7 +81,7 @@ def _asymptotic_intervals(
         return nan, nan
     s2 = float(result.fun @ result.fun) / dof
     half = stats.t.ppf(0.5 + confidence / 2, dof) * np.sqrt(s2 * np.diag(np.linalg.inv(jtj)))
-    (kappa_star, q), (h_kappa, h_q) = result.x, half
+    (kappa_star, q), (h_kappa, h_q) = (float(v) for v in result.x), (float(h) for h in half)
     return (kappa_star - h_kappa, kappa_star + h_kappa), (q - h_q, q + h_q)
 
 
