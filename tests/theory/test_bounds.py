@@ -18,6 +18,7 @@ NS = np.logspace(1, 7, 25)  # (25,) sample sizes
 # --- Theorem 4.1 ----------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # timing varies on shared CPUs
 @given(log_card_pi=positive, kappa_0=kappa)
 def test_lower_bound_non_increasing_in_n_and_exact_below_simplified(log_card_pi, kappa_0):
     exact = bounds.one_step_lower_bound(NS, log_card_pi, kappa_0, clip=False)
@@ -74,6 +75,7 @@ def test_upper_bound_monotone():
     assert by_t.stable.shape == by_t.transient.shape == (19,)
 
 
+@settings(deadline=None)  # timing varies on shared CPUs
 @given(n=st.floats(10.0, 1e8), kappa_0=kappa, log_card_pi=positive)
 def test_upper_bound_at_t1_has_lower_bound_shape(n, kappa_0, log_card_pi):
     """At T = 1: transient / sqrt(kappa_0 log|Pi|/n) = log(n|Pi|/rho) / (gamma delta sqrt(log|Pi|)).
@@ -97,6 +99,7 @@ def test_upper_bound_at_t1_scales_like_sqrt_kappa_and_inverse_sqrt_n():
     np.testing.assert_allclose(scaled / log_term, scaled[0] / log_term[0], rtol=1e-12)
 
 
+@settings(deadline=None)  # timing varies on shared CPUs
 @given(n=st.floats(1.0, 1e8), c=st.floats(1e-6, 1.0), kappa_0=kappa)
 def test_iteration_threshold_is_where_transient_meets_stable(n, c, kappa_0):
     t_star = bounds.iteration_threshold(n, c, kappa_0)
@@ -119,19 +122,20 @@ def test_iteration_threshold_grows_like_log_kappa_and_falls_with_n():
 # --- Lemmas C.3-C.4 -------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # timing varies on shared CPUs
 @given(A=st.floats(0.0, 50.0), B=constant_abc, C=constant_abc)
 def test_fixed_point_is_fixed_point_of_sqrt_map_and_q_below_one(A, B, C):
     kappa_star = bounds.kappa_fixed_point(A, B, C)
     b_prime = B + C
     assert A + b_prime * np.sqrt(kappa_star) == pytest.approx(kappa_star, rel=1e-10, abs=1e-12)
     q = bounds.kappa_contraction(A, B, C)
-    assert 0.0 <= q < 1.0
+    assert 0.0 <= q <= 0.5  # at most 1/2, hence < 1 as the paper states
     if kappa_star > 0:
         # q is the slope of k -> A + B' sqrt(k) at kappa*.
         assert q == pytest.approx(b_prime / (2 * np.sqrt(kappa_star)), rel=1e-10)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(A=st.floats(1.0, 50.0), B=constant_abc, C=constant_abc, kappa_0=kappa)
 def test_trajectory_bound_dominates_iterated_recursion(A, B, C, kappa_0):
     T = 30
@@ -165,6 +169,7 @@ def test_linear_softmax_term():
     assert bounds.linear_softmax_log_card_pi(8, 1.0, 0.5, 1.0) == 0.0
 
 
+@settings(deadline=None)  # timing varies on shared CPUs
 @given(
     eigenvalues=st.lists(st.floats(0.0, 1e3), min_size=1, max_size=30),
     lam=st.floats(1e-6, 1e3),

@@ -141,7 +141,10 @@ def fit_kappa_trajectory(
         ``q`` is unidentified when the trajectory is flat (``kappa_0 = kappa*``) and
         ``kappa*`` when it has not yet bent (``q`` near 1); their intervals are then wide or
         NaN. Lemma C.4 gives an upper bound on ``kappa_T``, so a fitted ``q`` smaller than the
-        lemma's is consistent with it.
+        lemma's is consistent with it. Its reconstructed ``q = B'/(B' + sqrt(B'^2 + 4A))``
+        is at most 1/2 for any ``A, B, C >= 0``; a fitted ``q`` above 1/2 does not by itself
+        contradict the lemma, whose ``A, B, C`` are unknown and whose bound may sit well
+        above a trajectory that decays more slowly.
     """
     kappas = np.atleast_2d(np.asarray(kappas, dtype=np.float64))  # (S, T + 1)
     if kappas.ndim != 2 or kappas.shape[1] < 3:
