@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -59,16 +59,20 @@ class TrainResult:
 
 
 def collate(pairs: list[Pair], pad_id: int) -> dict[str, Any]:
-    """Tensors of a batch: rows ``[chosen..., rejected...]`` and per-pair fields."""
+    """Tensors of a batch, pair-major so that any split along dim 0 keeps pairs whole.
+
+    ``input_ids``, ``attention_mask`` and ``response_mask`` have shape (B, 2, L): row 0 of
+    each pair is ``x + y_w`` (chosen), row 1 is ``x + y_l`` (rejected).
+    """
     import torch
 
     prompts = [p.prompt_ids for p in pairs]
-    ids, attention, response = pack(
-        prompts + prompts, [p.chosen_ids for p in pairs] + [p.rejected_ids for p in pairs], pad_id
-    )
+    responses = [y for p in pairs for y in (p.chosen_ids, p.rejected_ids)]
+    rows = pack([x for x in prompts for _ in range(2)], responses, pad_id)  # each (2B, L)
+    ids, attention, response = (r.view(len(pairs), 2, -1) for r in rows)
     as_t = torch.tensor
     return {
-        "input_ids": ids,  # (2B, L)
+        "input_ids": ids,
         "attention_mask": attention,
         "response_mask": response,
         "ref_chosen_logps": as_t([p.ref_chosen_logps for p in pairs], dtype=torch.float32),
@@ -82,11 +86,13 @@ def batch_loss(model: Any, batch: dict[str, Any], loss_type: str, beta: float) -
     """Per-pair losses and margins ``beta (chosen_logratios - rejected_logratios)``, each (B,)."""
     from srlm.lm.policy import sequence_logps
 
-    logps = sequence_logps(
-        model, batch["input_ids"], batch["attention_mask"], batch["response_mask"]
+    # (B, 2, L) -> (2B, L) with all chosen rows first, then all rejected rows.
+    ids, attention, response = (
+        batch[k].transpose(0, 1).reshape(-1, batch[k].size(-1))
+        for k in ("input_ids", "attention_mask", "response_mask")
     )
-    chosen_logps, rejected_logps = logps.chunk(2)
-    lengths = batch["response_mask"].sum(-1).to(logps.dtype).chunk(2)
+    chosen_logps, rejected_logps = sequence_logps(model, ids, attention, response).chunk(2)
+    lengths = response.sum(-1).to(chosen_logps.dtype).chunk(2)
     ref = (batch["ref_chosen_logps"], batch["ref_rejected_logps"])
     losses = pair_loss(
         loss_type, (chosen_logps, rejected_logps), ref, lengths, batch["target"], beta
@@ -135,7 +141,10 @@ def train_round(
         model = _wrap_lora(model, config)
     data = _ordered_pairs(pairs, config.epochs, config.seed)
     loader: Any = torch.utils.data.DataLoader(
-        data,  # type: ignore[arg-type] batch_size=config.batch_size, shuffle=False, collate_fn=lambda b: collate(b, pad_id)
+        cast(Any, data),
+        batch_size=config.batch_size,
+        shuffle=False,
+        collate_fn=lambda b: collate(b, pad_id),
     )
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
