@@ -276,6 +276,16 @@ def _stage_train(
 
 
 def _save_checkpoint(policy: LMPolicy, checkpoint: Path) -> None:
+    """Save ``pi_{t+1}`` atomically (folder renamed into place), by the main process only."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    if state.is_main_process:
+        _write_checkpoint(policy, checkpoint)
+    state.wait_for_everyone()
+
+
+def _write_checkpoint(policy: LMPolicy, checkpoint: Path) -> None:
     tmp = checkpoint.with_name("checkpoint.partial")
     if tmp.exists():
         shutil.rmtree(tmp)
