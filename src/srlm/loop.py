@@ -20,7 +20,7 @@ from srlm.config import LabConfig
 from srlm.instance import Instance, build_instance
 from srlm.io import manifest, write_csv, write_json, write_npz
 from srlm.metrics import accuracy, policy_metrics, sampled_kappa, step_metrics, token_metrics
-from srlm.policies.base import FloatArray, Policy
+from srlm.policies.base import Policy
 from srlm.rewards import SelfReward, make_reward
 from srlm.sampling import sample_pairs
 from srlm.update.erm import Pairs, UpdateResult, exact_update
@@ -37,12 +37,12 @@ def update_step(
     pi_t: Policy,
     pi_ref: Policy,
     pairs: Pairs,
-    node_reward: FloatArray | None,
+    reward: SelfReward,
     rng: np.random.Generator,
 ) -> UpdateResult:
     """Step 3 of a round: the configured solver applied to this round's pairs."""
     if cfg.solver == "exact":
-        return exact_update(pi_t, pi_ref, pairs, cfg.beta, node_reward)
+        return exact_update(pi_t, pi_ref, pairs, cfg.beta, reward.potential(pi_t))
     if cfg.solver == "gradient":
         return gradient_update(
             pi_t,
@@ -55,6 +55,7 @@ def update_step(
             batch_size=cfg.batch_size,
             rng=rng,
         )
+    node_reward = reward.node_reward(pi_t)
     assert node_reward is not None  # the config forbids population with pair-only rewards
     return UpdateResult(population_update(pi_t, pi_ref, cfg.beta, node_reward), 0.0)
 
@@ -87,7 +88,7 @@ def run_rounds(
     pi_t, pi_prev, last = instance.pi_0, None, None
     for t in range(cfg.num_rounds + 1):
         # Steps 1-2: this round's data and self-reward labels (row T uses them only to measure).
-        pairs, node_reward = _collect(cfg, pi_t, instance, reward, data_rng)
+        pairs = _collect(cfg, pi_t, instance, reward, data_rng)
         rows.append(_row(t, cfg, instance, pi_t, pi_prev, last, pairs))
         if run_dir is not None and cfg.save_rounds:
             write_npz(run_dir / "rounds" / f"round_{t:03d}.npz", **_round_arrays(pi_t, pairs))
@@ -98,7 +99,7 @@ def run_rounds(
 
         # Step 3: fit pi_{t+1}.
         pi_ref = pi_t if cfg.reference == "current" else instance.pi_0
-        last = update_step(cfg, pi_t, pi_ref, pairs, node_reward, data_rng)
+        last = update_step(cfg, pi_t, pi_ref, pairs, reward, data_rng)
         pi_prev, pi_t = pi_t, last.policy
 
     if run_dir is not None:
@@ -112,11 +113,9 @@ def _collect(
     instance: Instance,
     reward: SelfReward,
     rng: np.random.Generator,
-) -> tuple[Pairs, FloatArray | None]:
+) -> Pairs:
     x, y, y_prime = sample_pairs(pi_t, instance.weights, cfg.pairs_per_round, rng)
-    log_pi_t = pi_t.log_probs()
-    target = reward.pair_target(log_pi_t, x, y, y_prime, rng)
-    return Pairs(x, y, y_prime, target), reward.node_reward(log_pi_t)
+    return Pairs(x, y, y_prime, reward.pair_target(pi_t, x, y, y_prime, rng))
 
 
 def _row(

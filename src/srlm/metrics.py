@@ -40,6 +40,11 @@ def policy_metrics(pi: Policy, weights: FloatArray, delta: float) -> dict[str, f
     - ``min_confidence_all``: ``c`` over all actions, ``min_{x,y} pi(y|x)``;
     - ``min_confidence_mode``: ``c`` over modes only, ``min_x pi(y_pi(x)|x)``;
     - ``entropy``: ``E_x[H(pi(.|x))]`` in nats.
+
+    Notes:
+        The exact failure event and the reading of ``c`` are reconstructed (the paper does
+        not say whether ``c`` bounds every action or only the mode), so both readings of
+        ``c`` are reported; see docs/deviations.md.
     """
     log_pi = pi.log_probs()  # (P, Y)
     top2 = -np.partition(-log_pi, 1, axis=1)[:, :2]  # (P, 2): mode, runner-up

@@ -9,26 +9,49 @@ which lets the tabular update use its closed form.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from srlm.policies.base import FloatArray, IntArray
+from srlm.policies.base import FloatArray, IntArray, Policy
 
 
 class SelfReward(ABC):
     """A way for the current model ``pi_t`` to score its own responses."""
 
     name: str = ""
+    is_potential: bool = False  # r_t is a function of (x, y): pair labels are differences
 
-    def node_reward(self, log_pi_t: FloatArray) -> FloatArray | None:
+    def node_reward(self, pi_t: Policy) -> FloatArray | None:
         """``r_t(x, y)`` for every response, shape (P, Y), or None if not a function of y."""
         return None
+
+    def potential_at(self, pi_t: Policy, x: IntArray, y: IntArray) -> FloatArray | None:
+        """``r_t(x, y)`` up to a constant per prompt at the given responses, or None.
+
+        Every pair compares two responses to one prompt, so a per-prompt constant cancels;
+        the tabular closed form needs only these values at the touched responses.
+        """
+        table = self.node_reward(pi_t)
+        return None if table is None else table[x, y]
+
+    def potential(self, pi_t: Policy) -> Callable[[IntArray, IntArray], FloatArray] | None:
+        """``(x, y) -> r_t(x, y)`` up to a per-prompt constant, or None if not a potential."""
+        if not self.is_potential:
+            return None
+
+        def at(x: IntArray, y: IntArray) -> FloatArray:
+            values = self.potential_at(pi_t, x, y)
+            assert values is not None
+            return values
+
+        return at
 
     @abstractmethod
     def pair_target(
         self,
-        log_pi_t: FloatArray,
+        pi_t: Policy,
         x: IntArray,
         y: IntArray,
         y_prime: IntArray,
@@ -40,17 +63,19 @@ class SelfReward(ABC):
 class _PotentialReward(SelfReward):
     """A reward that is a fixed function of (x, y): its pair label is a difference of values."""
 
+    is_potential = True
+
     def pair_target(
         self,
-        log_pi_t: FloatArray,
+        pi_t: Policy,
         x: IntArray,
         y: IntArray,
         y_prime: IntArray,
         rng: np.random.Generator,
     ) -> FloatArray:
-        r_t = self.node_reward(log_pi_t)
-        assert r_t is not None
-        return r_t[x, y] - r_t[x, y_prime]
+        r_y, r_y_prime = self.potential_at(pi_t, x, y), self.potential_at(pi_t, x, y_prime)
+        assert r_y is not None and r_y_prime is not None
+        return r_y - r_y_prime
 
 
 @dataclass(frozen=True)
@@ -59,8 +84,12 @@ class LogLikelihood(_PotentialReward):
 
     name: str = "loglik"
 
-    def node_reward(self, log_pi_t: FloatArray) -> FloatArray:
-        return log_pi_t
+    def node_reward(self, pi_t: Policy) -> FloatArray:
+        return pi_t.log_probs()
+
+    def potential_at(self, pi_t: Policy, x: IntArray, y: IntArray) -> FloatArray:
+        # log pi_t(y|x) = s(x, y) - log Z(x): the scores, without computing any Z(x).
+        return pi_t.scores()[x, y]
 
 
 @dataclass(frozen=True)
@@ -79,14 +108,14 @@ class NoisyLogLikelihood(SelfReward):
 
     def pair_target(
         self,
-        log_pi_t: FloatArray,
+        pi_t: Policy,
         x: IntArray,
         y: IntArray,
         y_prime: IntArray,
         rng: np.random.Generator,
     ) -> FloatArray:
         eps = rng.normal(0.0, self.noise_std, size=(2, x.size))
-        return (log_pi_t[x, y] + eps[0]) - (log_pi_t[x, y_prime] + eps[1])
+        return pi_t.pair_score_diff(x, y, y_prime) + (eps[0] - eps[1])
 
 
 @dataclass(frozen=True)
@@ -104,7 +133,8 @@ class QuantisedJudge(_PotentialReward):
     levels: int = 5
     name: str = "quantised"
 
-    def node_reward(self, log_pi_t: FloatArray) -> FloatArray:
+    def node_reward(self, pi_t: Policy) -> FloatArray:
+        log_pi_t = pi_t.log_probs()
         low = log_pi_t.min(axis=1, keepdims=True)
         width = np.maximum(log_pi_t.max(axis=1, keepdims=True) - low, 1e-12) / self.levels
         level = np.minimum(np.floor((log_pi_t - low) / width), self.levels - 1)
@@ -122,13 +152,13 @@ class SignLabel(SelfReward):
 
     def pair_target(
         self,
-        log_pi_t: FloatArray,
+        pi_t: Policy,
         x: IntArray,
         y: IntArray,
         y_prime: IntArray,
         rng: np.random.Generator,
     ) -> FloatArray:
-        return np.sign(log_pi_t[x, y] - log_pi_t[x, y_prime])
+        return np.sign(pi_t.pair_score_diff(x, y, y_prime))
 
 
 def make_reward(name: str, noise_std: float = 0.1, judge_levels: int = 5) -> SelfReward:

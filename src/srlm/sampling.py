@@ -20,8 +20,14 @@ def sample_prompts(weights: FloatArray, n: int, rng: np.random.Generator) -> Int
 def sample_pairs(
     pi_t: Policy, weights: FloatArray, n: int, rng: np.random.Generator
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """The prompts and both responses of one round, each of shape (n,)."""
+    """The prompts and both responses of one round, each of shape (n,).
+
+    ``y`` comes back sorted within each prompt (see :func:`srlm.policies.base.sample_rows`);
+    ``y'`` is drawn the same way and then shuffled within each prompt, which pairs the two
+    independently: sorting i.i.d. pairs by ``y`` leaves the ``y'`` beside them i.i.d. and
+    independent of ``y``, the same law as a random matching.
+    """
     x = sample_prompts(weights, n, rng)
-    y = pi_t.sample(x, rng)
-    y_prime = pi_t.sample(x, rng)
-    return x, y, y_prime
+    y, y_prime = pi_t.sample(x, rng, draws=2)
+    shuffle = np.argsort(x + rng.random(n), kind="stable")  # a permutation within each prompt
+    return x, y, y_prime[shuffle]

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from srlm.policies.base import sample_rows
+from srlm.policies.base import sample_rows, sorted_uniforms
 from srlm.policies.families import calibrate, kappa, plant_correct, planted_family
 from srlm.policies.linear import LinearSoftmaxPolicy, make_features, spectrum_eigenvalues
 from srlm.policies.tabular import TabularPolicy
 from srlm.policies.token import TokenPolicy, capped_top_token
-from srlm.sampling import sample_prompts
+from srlm.sampling import sample_pairs, sample_prompts
 
 
 def test_sampling_frequencies_match_probabilities(rng: np.random.Generator) -> None:
@@ -21,7 +21,7 @@ def test_sampling_frequencies_match_probabilities(rng: np.random.Generator) -> N
     scores = rng.normal(size=(3, 6)) * 2
     probs = TabularPolicy(scores).probs()
     x = rng.permutation(np.repeat(np.arange(3), 200_000))
-    y = sample_rows(scores, x, rng)
+    (y,) = sample_rows(scores, x, rng)
     for row in range(3):
         counts = np.bincount(y[x == row], minlength=6)
         assert stats.chisquare(counts, probs[row] * counts.sum()).pvalue > 1e-4
@@ -31,7 +31,24 @@ def test_sampling_a_subset_of_rows(rng: np.random.Generator) -> None:
     scores = np.full((50, 4), -np.inf)
     scores[np.arange(50), np.arange(50) % 4] = 0.0  # deterministic rows
     x = np.array([3, 3, 17, 42])
-    np.testing.assert_array_equal(sample_rows(scores, x, rng), x % 4)
+    np.testing.assert_array_equal(sample_rows(scores, x, rng, draws=3), np.tile(x % 4, (3, 1)))
+
+
+def test_sorted_uniforms_are_uniform_and_sorted(rng: np.random.Generator) -> None:
+    counts = np.array([3, 0, 50_000, 1])
+    u = sorted_uniforms(counts, rng)
+    assert u.size == counts.sum() and np.all((u > 0) & (u < 1))
+    assert np.all(np.diff(u[3 : 3 + 50_000]) >= 0)
+    assert stats.kstest(u[3 : 3 + 50_000], "uniform").pvalue > 1e-4
+
+
+def test_pairs_are_independent(rng: np.random.Generator) -> None:
+    """y and y' of a pair are independent draws: their joint law is the product law."""
+    pi = TabularPolicy(np.log(np.array([[0.5, 0.3, 0.2]])))
+    x, y, y_prime = sample_pairs(pi, np.array([1.0]), 300_000, rng)
+    joint = np.bincount(y * 3 + y_prime, minlength=9)
+    expected = np.outer(pi.probs()[0], pi.probs()[0]).ravel() * x.size
+    assert stats.chisquare(joint, expected).pvalue > 1e-4
 
 
 def test_prompts_follow_weights(rng: np.random.Generator) -> None:

@@ -7,22 +7,24 @@ import pytest
 
 from srlm.metrics import policy_metrics, sampled_kappa, step_metrics
 from srlm.policies.tabular import TabularPolicy
-from srlm.rewards import NoisyLogLikelihood, QuantisedJudge, SignLabel, make_reward
+from srlm.rewards import LogLikelihood, NoisyLogLikelihood, QuantisedJudge, SignLabel, make_reward
 from srlm.update.erm import Pairs
 
 
 def test_noisy_reward_is_unbiased_with_variance_two_s2(rng: np.random.Generator) -> None:
-    log_pi = TabularPolicy(rng.normal(size=(1, 3))).log_probs()
+    pi = TabularPolicy(rng.normal(size=(1, 3)))
+    log_pi = pi.log_probs()
     n = 200_000
     x, y, y_prime = np.zeros(n, int), np.zeros(n, int), np.ones(n, int)
-    t = NoisyLogLikelihood(noise_std=0.3).pair_target(log_pi, x, y, y_prime, rng)
+    t = NoisyLogLikelihood(noise_std=0.3).pair_target(pi, x, y, y_prime, rng)
     assert t.mean() == pytest.approx(log_pi[0, 0] - log_pi[0, 1], abs=0.005)
     assert t.var() == pytest.approx(2 * 0.09, rel=0.02)
 
 
 def test_quantised_judge_keeps_order_coarsely(rng: np.random.Generator) -> None:
-    log_pi = TabularPolicy(rng.normal(size=(5, 30))).log_probs()
-    r = QuantisedJudge(levels=4).node_reward(log_pi)
+    pi = TabularPolicy(rng.normal(size=(5, 30)))
+    log_pi = pi.log_probs()
+    r = QuantisedJudge(levels=4).node_reward(pi)
     for row in range(5):
         assert len(np.unique(r[row])) <= 4
         order = np.argsort(log_pi[row])
@@ -31,13 +33,22 @@ def test_quantised_judge_keeps_order_coarsely(rng: np.random.Generator) -> None:
 
 
 def test_sign_label_and_unknown_reward(rng: np.random.Generator) -> None:
-    log_pi = np.log(np.array([[0.5, 0.3, 0.2]]))
-    t = SignLabel().pair_target(
-        log_pi, np.zeros(3, int), np.array([0, 1, 2]), np.array([1, 1, 0]), rng
-    )
+    pi = TabularPolicy(np.log(np.array([[0.5, 0.3, 0.2]])))
+    t = SignLabel().pair_target(pi, np.zeros(3, int), np.array([0, 1, 2]), np.array([1, 1, 0]), rng)
     np.testing.assert_array_equal(t, [1, 0, -1])
     with pytest.raises(ValueError, match="unknown reward 'judge'"):
         make_reward("judge")
+
+
+def test_loglik_potential_differs_from_log_probs_by_a_prompt_constant(
+    rng: np.random.Generator,
+) -> None:
+    pi = TabularPolicy(rng.normal(size=(4, 6)) + 3.0)
+    x, y = np.divmod(np.arange(24), 6)
+    gap = LogLikelihood().potential_at(pi, x, y) - pi.log_probs()[x, y]
+    np.testing.assert_allclose(gap.reshape(4, 6), np.repeat(gap.reshape(4, 6)[:, :1], 6, 1))
+    t = LogLikelihood().pair_target(pi, x, y, (y + 1) % 6, rng)
+    np.testing.assert_allclose(t, pi.log_probs()[x, y] - pi.log_probs()[x, (y + 1) % 6])
 
 
 def test_policy_metrics_by_hand() -> None:

@@ -18,6 +18,7 @@ one closest to the current parameters (what gradient descent started at ``theta_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,9 @@ class Pairs:
     reward_diff: FloatArray
 
 
+Potential = Callable[[IntArray, IntArray], FloatArray]
+
+
 @dataclass(frozen=True)
 class UpdateResult:
     """The new policy and the mean ERM loss per pair it attains (0 when realizable)."""
@@ -55,7 +59,13 @@ class UpdateResult:
 
 
 def square_loss(policy: Policy, pi_ref: Policy, pairs: Pairs, beta: float) -> float:
-    """Eq. (3) averaged over pairs: ``mean_i (beta * (s(pair) - s_ref(pair)) - t_i)^2``."""
+    """Eq. (3) averaged over pairs: ``mean_i (beta * (s(pair) - s_ref(pair)) - t_i)^2``.
+
+    Notes:
+        The exact display of Eq. (3) is reconstructed from the paper's description (a
+        REBEL-style square loss with the reward difference as target); see
+        docs/deviations.md.
+    """
     s = policy.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
     s_ref = pi_ref.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
     return float(np.mean((beta * (s - s_ref) - pairs.reward_diff) ** 2)) if s.size else 0.0
@@ -66,7 +76,7 @@ def exact_update(
     pi_ref: Policy,
     pairs: Pairs,
     beta: float,
-    node_reward: FloatArray | None = None,
+    node_reward: FloatArray | Potential | None = None,
 ) -> UpdateResult:
     """Solve Eq. (4) exactly: the minimum-norm change from ``pi_t`` that minimises Eq. (3).
 
@@ -75,17 +85,20 @@ def exact_update(
         pi_ref: Reference policy of the KL term (``pi_t`` in the paper).
         pairs: The round's data.
         beta: KL coefficient ``beta > 0``.
-        node_reward: ``r_t(x, y)`` as a (P, Y) table when the reward is a function of the
-            response (then the tabular closed form applies), else None.
+        node_reward: When the reward is a function of the response, ``r_t(x, y)`` as a
+            (P, Y) table or as a function of ``(x, y)`` index arrays (a per-prompt constant
+            may be dropped); the tabular update then uses its closed form. Else None.
+
+    Notes:
+        Eq. (4) does not say which minimiser to take when there are many; srlm takes the
+        minimum-norm change from ``pi_t`` (listed in docs/deviations.md).
     """
-    new: Policy
     if isinstance(pi_t, TabularPolicy):
-        new = _tabular_update(pi_t, pi_ref, pairs, beta, node_reward)
-    elif isinstance(pi_t, LinearSoftmaxPolicy):
+        return _tabular_update(pi_t, pi_ref, pairs, beta, node_reward)
+    if isinstance(pi_t, LinearSoftmaxPolicy):
         new = _linear_update(pi_t, pi_ref, pairs, beta)
-    else:
-        raise TypeError(f"no exact update for {type(pi_t).__name__}")
-    return UpdateResult(new, square_loss(new, pi_ref, pairs, beta))
+        return UpdateResult(new, square_loss(new, pi_ref, pairs, beta))
+    raise TypeError(f"no exact update for {type(pi_t).__name__}")
 
 
 def _tabular_update(
@@ -93,9 +106,13 @@ def _tabular_update(
     pi_ref: Policy,
     pairs: Pairs,
     beta: float,
-    node_reward: FloatArray | None,
-) -> TabularPolicy:
-    """Tabular ERM: closed form for a potential reward, graph least squares otherwise."""
+    node_reward: FloatArray | Potential | None,
+) -> UpdateResult:
+    """Tabular ERM: closed form for a potential reward, graph least squares otherwise.
+
+    The residual is computed on the graph: a pair's new log-ratio against the reference is
+    its old one plus ``Delta[u] - Delta[v]``.
+    """
     logits = pi_t.logits
     num_responses = logits.shape[1]
     first = pairs.x * num_responses + pairs.y
@@ -105,7 +122,9 @@ def _tabular_update(
 
     if node_reward is not None:
         # Potential h with h[u] - h[v] = b for every pair: r / beta - (s_t - s_ref).
-        h = node_reward.ravel()[graph.touched] / beta
+        x, y = np.divmod(graph.touched, num_responses)
+        r = node_reward(x, y) if callable(node_reward) else node_reward[x, y]
+        h = r / beta
         if not same_reference:
             ref_logits = pi_ref.scores().ravel()[graph.touched]
             h -= logits.ravel()[graph.touched] - ref_logits
@@ -121,7 +140,14 @@ def _tabular_update(
 
     new_logits = logits.copy()
     new_logits.ravel()[graph.touched] += delta
-    return pi_t.with_params(logits=new_logits)
+    log_ratio = delta[graph.u] - delta[graph.v]  # (n,) new minus current pair log-ratio
+    if not same_reference:
+        log_ratio += pi_t.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+        log_ratio -= pi_ref.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+    residual = (
+        float(np.mean((beta * log_ratio - pairs.reward_diff) ** 2)) if log_ratio.size else 0.0
+    )
+    return UpdateResult(pi_t.with_params(logits=new_logits), residual)
 
 
 def _linear_update(

@@ -58,9 +58,9 @@ def build_pair_graph(num_logits: int, first: IntArray, second: IntArray) -> Pair
     mark[first] = True
     mark[second] = True
     touched = np.flatnonzero(mark)
-    compact = np.empty(num_logits, dtype=np.int64)
+    compact = np.empty(num_logits, dtype=np.int32 if num_logits < 2**31 else np.int64)
     compact[touched] = np.arange(touched.size)
-    u, v = compact[first], compact[second]
+    u, v = compact[first].astype(np.int64), compact[second].astype(np.int64)
 
     # Connected components of the undirected pair graph on the touched nodes.
     size = touched.size

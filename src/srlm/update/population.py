@@ -24,10 +24,12 @@ def population_update(pi_t: Policy, pi_ref: Policy, beta: float, node_reward: Fl
         node_reward: (P, Y) table of ``r_t(x, y)``.
 
     Notes:
-        For linear softmax the Gibbs policy lies in the class only when ``r_t`` is linear in
-        the features; with ``r_t = log pi_t`` it is ``theta_ref + theta_t / beta``. The ball
-        ``||theta|| <= B`` is not applied here, since the population map is the unconstrained
-        optimum (the paper's realizability assumption).
+        The power form ``pi_t^(1 + 1/beta)`` is reconstructed from the Gibbs form the paper
+        states (docs/deviations.md). For linear softmax the Gibbs policy lies in the class
+        only when ``r_t`` is linear in the features; with ``r_t = log pi_t`` it is
+        ``theta_ref + theta_t / beta``. The ball ``||theta|| <= B`` is not applied here, since
+        the population map is the unconstrained optimum (the paper's realizability
+        assumption).
     """
     if isinstance(pi_t, TabularPolicy):
         return pi_t.with_params(logits=pi_ref.scores() + node_reward / beta)
