@@ -67,9 +67,10 @@ def theory(ax: Axes, x: ArrayLike, y: ArrayLike, label: str, color: str = "black
 def finish(fig: Figure, axes: Sequence[Axes], title: str) -> Figure:
     """Legends on every axis that has labels, a title, a tight layout."""
     for ax in axes:
-        # Log axes: label the decades only, minor labels overlap at this figure size.
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        # Log axes over a decade or more: label the decades only (minor labels overlap).
+        for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            if axis.get_scale() == "log" and low > 0 and high / low >= 10:
+                axis.set_minor_formatter(NullFormatter())
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="best")
     fig.suptitle(title, fontsize=10)
