@@ -48,11 +48,9 @@ def test_report_rebuilds_identically_without_running(
     smoke_run: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_dir, _ = smoke_run
-    before = {
-        path: path.read_bytes()
-        for path in [run_dir / "report.html", run_dir / "claims.csv", run_dir / "verdicts.json"]
-        + sorted((run_dir / "figures").iterdir())
-    }
+    outputs = [run_dir / name for name in ("report.html", "claims.csv", "verdicts.json")]
+    outputs += sorted((run_dir / "figures").iterdir())
+    before = {path: path.read_bytes() for path in outputs}
     monkeypatch.setattr(report_html, "EXPERIMENTS", _no_runs())
     build_report(run_dir)
     for path, content in before.items():
