@@ -15,7 +15,8 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 venv: $(VENV_STAMP)
 
 demo: $(VENV_STAMP)
-	.venv/bin/srlm lab run configs/default.yaml
+	.venv/bin/srlm reproduce --profile quick
+	@echo "open runs/reproduce-quick/report.html (rebuild it with: .venv/bin/srlm report runs/reproduce-quick)"
 
 lint: $(VENV_STAMP)
 	.venv/bin/ruff format --check src tests bench
