@@ -33,10 +33,10 @@ SHOWN = (
     "accuracy",
     "sampled_accuracy",
     "entropy",
-    "response_length_mean",
     "loss",
-    "reward_margin",
     "kl_step_reverse",
+    "accuracy_initially_wrong",
+    "same_wrong_answer",
 )
 
 
@@ -121,7 +121,7 @@ def run(
             Console(stderr=True).print(f"error: {err}; last good checkpoint kept")
             sys.exit(1)
         bar.update(task, completed=total, description="done")
-    Console(width=160).print(rounds_table(rows))
+    Console(width=220).print(rounds_table(rows))
     Console().print(f"run directory: {cfg.run_dir}")
 
 
@@ -155,7 +155,7 @@ def pretrain(
 
         cfg = parse_config({"model": str(folder), "eval_samples": 4})
         policy = load_policy(str(folder))
-        metrics = evaluate(policy, AdditionTask().heldout_prompts()[:200], cfg, 0, verify)
+        metrics, _ = evaluate(policy, AdditionTask().heldout_prompts()[:200], cfg, 0, verify)
         Console().print({k: round(v, 4) for k, v in metrics.items()})
 
 

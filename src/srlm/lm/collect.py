@@ -130,8 +130,12 @@ def collect(
 
 def evaluate(
     policy: LMPolicy, prompts: list[str], config: LMRunConfig, seed: int, verifier: Verifier
-) -> dict[str, float]:
-    """Metrics of ``pi_t`` on the fixed evaluation prompts (greedy and sampled)."""
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Metrics of ``pi_t`` on the fixed evaluation prompts (greedy and sampled).
+
+    Returns the metrics and, per prompt, the greedy response ``g(x)``, ``log pi_t(g(x)|x)``
+    and its verifier score (to follow prompts whose initial greedy answer was wrong).
+    """
     start = time.perf_counter()
     prompt_ids = policy.encode_prompts(prompts)
     bs = config.generation_batch_size
@@ -145,10 +149,16 @@ def evaluate(
     lengths = np.array([[len(y) for y in row] for row in sampled], dtype=float)
     tokens = sum(len(y) for y in greedy) + int(lengths.sum())
     texts = [[policy.decode(y) for y in row] for row in sampled]
-    return {
+    greedy_texts = [policy.decode(g) for g in greedy]
+    metrics = {
         **mode_metrics(greedy_logps, config.failure_threshold),
         **sample_metrics(sample_logps, lengths),
-        "accuracy": verifier_accuracy(prompts, [[policy.decode(g)] for g in greedy], verifier),
+        "accuracy": verifier_accuracy(prompts, [[g] for g in greedy_texts], verifier),
         "sampled_accuracy": verifier_accuracy(prompts, texts, verifier),
         "generation_tokens_per_s": tokens / max(gen_seconds, 1e-9),
     }
+    details = [
+        {"prompt": p, "greedy": g, "logp": float(lp), "verifier": verifier(p, g)}
+        for p, g, lp in zip(prompts, greedy_texts, greedy_logps, strict=True)
+    ]
+    return metrics, details

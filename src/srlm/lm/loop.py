@@ -177,7 +177,8 @@ def _stage_eval(
 ) -> None:
     if (rd / "eval.json").exists():
         return
-    metrics = evaluate(policy, prompts, config, stage_seed(config.seed, t, "eval"), verify)
+    metrics, details = evaluate(policy, prompts, config, stage_seed(config.seed, t, "eval"), verify)
+    atomic_write_text(rd / "eval_greedy.jsonl", "".join(json.dumps(d) + "\n" for d in details))
     write_json(rd / "eval.json", metrics)
 
 
@@ -324,11 +325,40 @@ def write_metrics(run_dir: Path, config: LMRunConfig) -> list[dict[str, Any]]:
         prev = round_dir(run_dir, t - 1) / "train.json"
         row.update(json.loads(prev.read_text()) if t > 0 and prev.exists() else nan_step)
         row.update(_data_columns(rd))
+        row.update(_initially_wrong(round_dir(run_dir, 0), rd))
         rows.append(row)
     text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows)
     atomic_write_text(run_dir / "metrics.jsonl", text)
     _extra_sinks(run_dir, config, rows)
     return rows
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _initially_wrong(rd0: Path, rd: Path) -> dict[str, float]:
+    """What ``pi_t`` does on the evaluation prompts whose greedy answer under ``pi_0`` was wrong.
+
+    - ``initially_wrong``: how many such prompts;
+    - ``accuracy_initially_wrong``: greedy accuracy of ``pi_t`` on them;
+    - ``same_wrong_answer``: fraction where ``pi_t``'s greedy answer is still ``pi_0``'s;
+    - ``mode_prob_initially_wrong``: mean ``pi_t(g(x)|x)`` on them (confidence in the answer).
+    """
+    if not (rd0 / "eval_greedy.jsonl").exists() or not (rd / "eval_greedy.jsonl").exists():
+        return {}
+    first, now = _read_jsonl(rd0 / "eval_greedy.jsonl"), _read_jsonl(rd / "eval_greedy.jsonl")
+    wrong = [i for i, d in enumerate(first) if d["verifier"] == 0.0]
+    if not wrong:
+        return {"initially_wrong": 0}
+    return {
+        "initially_wrong": len(wrong),
+        "accuracy_initially_wrong": float(np.mean([now[i]["verifier"] for i in wrong])),
+        "same_wrong_answer": float(
+            np.mean([now[i]["greedy"] == first[i]["greedy"] for i in wrong])
+        ),
+        "mode_prob_initially_wrong": float(np.mean([np.exp(now[i]["logp"]) for i in wrong])),
+    }
 
 
 def _reward_label(config: LMRunConfig) -> str:
