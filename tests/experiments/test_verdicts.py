@@ -186,7 +186,7 @@ def test_rounds_needed_inconclusive_when_censored() -> None:
 
 def _hard_rows(exponent: float) -> tuple[list[dict[str, Any]], dict]:
     params = {
-        "d": 8,
+        "pairs_per_informative": 4.0,
         "A": 64,
         "gamma": 1.0,
         "ns": [256, 512, 1024, 2048],
@@ -199,6 +199,8 @@ def _hard_rows(exponent: float) -> tuple[list[dict[str, Any]], dict]:
             "target_kappa": 4.0,
             "seed": s,
             "failure_rate": 0.2 * (n / 256) ** exponent * _noise(1, 0.02, s * 7 + n)[0],
+            "log_card_pi": 8 * np.log(64),  # d fixed here: the bound falls like n^-1/2
+            "kappa_0": 4.0,
         }
         for n in params["ns"]
         for s in SEEDS

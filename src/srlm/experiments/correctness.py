@@ -51,7 +51,7 @@ def lock_sizes(profile: str) -> dict[str, Any]:
     """A quarter of the prompts with a wrong mode; ``n / P = 2``; ``beta = n^(-1/2)``."""
     return {
         "base": {**_base(profile), "wrong_fraction": WRONG_FRACTION},
-        "seeds": list(range(pick(profile, 2, 5, 20))),
+        "seeds": list(range(pick(profile, 2, 8, 20))),
     }
 
 
@@ -137,7 +137,7 @@ def reference_sizes(profile: str) -> dict[str, Any]:
     return {
         "base": base,
         "betas": [float(base["beta"]), 0.5],
-        "seeds": list(range(pick(profile, 2, 5, 20))),
+        "seeds": list(range(pick(profile, 2, 8, 20))),
     }
 
 

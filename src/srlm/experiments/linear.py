@@ -50,7 +50,7 @@ def sizes(profile: str) -> dict[str, Any]:
         },
         "dims": pick(profile, [4, 16, 64], [2, 4, 8, 16, 32, 64], [2, 4, 8, 16, 32, 64, 128]),
         "spectra": list(SPECTRA),
-        "seeds": list(range(pick(profile, 3, 8, 20))),
+        "seeds": list(range(pick(profile, 3, 12, 20))),
     }
 
 

@@ -64,7 +64,7 @@ def rate_sizes(profile: str) -> dict[str, Any]:
         },
         "ns": ns,
         "channels": list(CHANNELS),
-        "seeds": list(range(pick(profile, 3, 4, 10))),
+        "seeds": list(range(pick(profile, 3, 6, 10))),
     }
 
 
@@ -179,7 +179,7 @@ def fade_sizes(profile: str) -> dict[str, Any]:
         "kappas": pick(
             profile, [2.0, 8.0, 24.0], [2.0, 4.0, 8.0, 16.0, 24.0], [2.0, 4.0, 8.0, 16.0, 24.0]
         ),
-        "seeds": list(range(pick(profile, 3, 5, 10))),
+        "seeds": list(range(pick(profile, 3, 8, 10))),
     }
 
 

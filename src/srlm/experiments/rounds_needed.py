@@ -52,7 +52,7 @@ def sizes(profile: str) -> dict[str, Any]:
             [2.0, 4.0, 8.0, 16.0, 24.0],
             [2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0],
         ),
-        "seeds": list(range(pick(profile, 2, 4, 10))),
+        "seeds": list(range(pick(profile, 2, 6, 10))),
     }
 
 
