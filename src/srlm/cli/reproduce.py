@@ -20,6 +20,12 @@ from srlm.errors import ConfigError
 STATUS_STYLE = {"confirmed": "green", "contradicted": "red", "inconclusive": "yellow"}
 
 
+def _console() -> Console:
+    """A console; wide when writing to a file or pipe, so the claims table stays readable."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 def claims_table(run_dir: Path) -> Table:
     """The claims table of a built report, read back from ``claims.csv``."""
     from srlm.io import read_csv
@@ -56,7 +62,7 @@ def reproduce(
         raise ConfigError("--backend", backend, "expected local or ray")
     experiments = select_experiments(only)
     run_dir = out or Path("runs") / f"reproduce-{profile}"
-    console = Console()
+    console = _console()
     start = time.perf_counter()
     columns = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress("[progress.description]{task.description}", *columns, console=console) as bar:
@@ -86,8 +92,9 @@ def report(
         path = build_report(run_dir)
     except FileNotFoundError as err:
         raise ConfigError("RUN_DIR", str(run_dir), str(err)) from None
-    Console().print(claims_table(run_dir))
-    Console().print(f"report: {path}")
+    console = _console()
+    console.print(claims_table(run_dir))
+    console.print(f"report: {path}")
 
 
 def register(app: typer.Typer) -> None:

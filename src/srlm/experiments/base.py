@@ -135,7 +135,9 @@ def positive_slope(x: ArrayLike, y: FloatArray) -> tuple[SlopeFit | None, str, l
     """Log-log slope of ``y (S, N)`` against ``x`` over the columns where it can be taken.
 
     Columns where any seed is 0 are dropped (a zero failure rate has no logarithm; it is
-    not floored, so no invented value enters the fit). With fewer than 3 columns left, no fit.
+    not floored, so no invented value enters the fit). With fewer than 3 columns left, the
+    seed means are fitted instead, over the columns where the mean is positive (one curve,
+    OLS interval); with fewer than 3 of those, no fit.
 
     Returns:
         The fit (or None), a note on what was dropped, and the indices of the kept columns.
@@ -144,7 +146,13 @@ def positive_slope(x: ArrayLike, y: FloatArray) -> tuple[SlopeFit | None, str, l
     dropped = y.shape[1] - len(keep)
     note = f"{dropped} of {y.shape[1]} points dropped (a seed at 0)" if dropped else ""
     if len(keep) < 3:
-        return None, note or "fewer than 3 points", keep
+        mean = y.mean(axis=0)
+        keep = [j for j in range(y.shape[1]) if mean[j] > 0 and np.isfinite(mean[j])]
+        if len(keep) < 3:
+            return None, note or "fewer than 3 points", keep
+        note = f"seed means fitted ({note})"
+        fit = fit_loglog_slope(np.asarray(x, dtype=np.float64)[keep], mean[keep])
+        return fit, note, keep
     fit = fit_loglog_slope(np.asarray(x, dtype=np.float64)[keep], y[:, keep])
     return fit, note, keep
 

@@ -40,7 +40,7 @@ def sizes(profile: str) -> dict[str, Any]:
     return {
         "base": {
             "policy": "linear",
-            "num_prompts": pick(profile, 128, 512, 2048),
+            "num_prompts": pick(profile, 128, 1024, 2048),
             "num_responses": 16,
             "target_kappa": 8.0,
             "pairs_per_round": 16,
@@ -159,7 +159,8 @@ EXPERIMENT = Experiment(
     criterion=(
         "For each spectrum (flat, exponential with rate 0.5), fit the log-log slope of the final "
         "failure against d_eff(1/n) (equal to about d for the flat spectrum; per-seed fits, 95% t "
-        "interval, d where a seed is at 0 dropped). Contradicted if an interval lies entirely "
+        "interval, d where a seed is at 0 dropped, "
+        "or seed means fitted if fewer than 3 d remain). Contradicted if an interval lies entirely "
         "above 1 (growth faster than the bound's linear term); inconclusive if fewer than 3 "
         "points can be fitted; confirmed otherwise."
     ),

@@ -206,7 +206,8 @@ HARD = Experiment(
     criterion=(
         "The instance is drawn for each (n, kappa_0) with d = n eps / 4 informative prompts (each "
         "expects 4 pairs). For each kappa_0, fit the log-log slope of the one-step failure against "
-        "n (per-seed fits, 95% t interval, n where a seed is at 0 dropped) and compare it with "
+        "n (per-seed fits, 95% t interval, n where a seed is at 0 dropped, "
+        "or seed means fitted if fewer than 3 n remain) and compare it with "
         "the bound's own log-log slope over the same cells (constant 1, inner log). Contradicted "
         "if some interval lies entirely below the bound's slope (failure eventually falls under "
         "any multiple of the bound); inconclusive if fewer than 3 n can be fitted; confirmed "

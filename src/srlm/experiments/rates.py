@@ -151,7 +151,8 @@ RATE = Experiment(
         "For each channel (exact log-likelihood, noisy, quantised judge) fit the log-log slope of "
         "the final failure rate against n over the n whose mean failure is in "
         f"(0, {FIT_MAX_FAILURE}] "
-        "(per-seed fits, 95% t interval; n where a seed hits 0 are dropped). Contradicted if any "
+        "(per-seed fits, 95% t interval; n where a seed is at 0 dropped, "
+        "or seed means fitted if fewer than 3 n remain). Contradicted if any "
         "channel's interval lies entirely above -1/2 (decay significantly slower than the "
         "bound); inconclusive if a channel has fewer than 3 usable n; confirmed otherwise."
     ),
