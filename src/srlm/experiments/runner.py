@@ -48,8 +48,17 @@ def sweep(
     work_dir: Path,
     backend: Backend,
 ) -> Rows:
-    """A resumable sweep over ``grid x seeds`` on top of :data:`BASE_CONFIG` and ``base``."""
-    return run_sweep({**BASE_CONFIG, **base}, grid, list(seeds), work_dir, backend=backend)
+    """A resumable sweep over ``grid x seeds`` on top of :data:`BASE_CONFIG` and ``base``.
+
+    Each cell's ``instance.npz`` (``pi_0`` and, for linear policies, every feature vector) is
+    deleted once the sweep has gathered its rows: the experiments read only ``rounds.csv``,
+    resuming needs only it and the manifest, and the features would otherwise take hundreds
+    of megabytes per run directory.
+    """
+    rows = run_sweep({**BASE_CONFIG, **base}, grid, list(seeds), work_dir, backend=backend)
+    for path in (work_dir / "cells").glob("*/instance.npz"):
+        path.unlink()
+    return rows
 
 
 def is_finished(exp_dir: Path, params: Mapping[str, Any]) -> bool:
