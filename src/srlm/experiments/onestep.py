@@ -300,9 +300,11 @@ def budget_plot(rows: Rows, params: dict[str, Any]) -> Figure:
     one_step = failure.mean(axis=0)[0] * np.sqrt(n[0] / n)
     theory(ax0, Ts, one_step, "one-step rate sqrt(kappa_0/n), n = N/T, through T=1")
     ax0.set(xscale="log", xlabel=f"rounds T (n = {params['budget']}/T)", ylabel="final failure")
+    ax0.set_xticks(Ts, [f"{T:g}" for T in Ts])
     kappa = matrix(rows, "kappa", "num_rounds", params["Ts"], params["seeds"])
     band(ax1, Ts, *mean_ci(kappa), label=MEASURED, color=COLORS[1])
     ax1.set(xscale="log", yscale="log", xlabel="rounds T", ylabel="final kappa")
+    ax1.set_xticks(Ts, [f"{T:g}" for T in Ts])
     return finish(fig, [ax0, ax1], "Claim 8: one step against T rounds at budget n T")
 
 

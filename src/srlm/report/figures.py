@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import FormatStrFormatter, NullFormatter
 from numpy.typing import ArrayLike
 
 from srlm.io import atomic_write_bytes
@@ -69,8 +69,13 @@ def finish(fig: Figure, axes: Sequence[Axes], title: str) -> Figure:
     for ax in axes:
         # Log axes over a decade or more: label the decades only (minor labels overlap).
         for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-            if axis.get_scale() == "log" and low > 0 and high / low >= 10:
+            if axis.get_scale() != "log" or low <= 0:
+                continue
+            if high / low >= 10:
                 axis.set_minor_formatter(NullFormatter())
+            else:  # under a decade: plain numbers, not 3 x 10^0
+                axis.set_major_formatter(FormatStrFormatter("%g"))
+                axis.set_minor_formatter(FormatStrFormatter("%g"))
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="best")
     fig.suptitle(title, fontsize=10)
