@@ -131,6 +131,7 @@ def pretrain(
     steps: int = typer.Option(700, help="Maximum optimiser steps."),
     max_seconds: float = typer.Option(600.0, help="Wall-clock budget in seconds."),
     force: bool = typer.Option(False, help="Retrain even if cached."),
+    threads: int = typer.Option(1, help="CPU threads for torch (1 is fastest on a shared CPU)."),
 ) -> None:
     """Train (once) and cache the tiny addition model; print its greedy and sampled accuracy."""
     import time
@@ -144,6 +145,9 @@ def pretrain(
         raise ConfigError("--steps/--max-seconds", (steps, max_seconds), "must be positive")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _quiet_libraries()
+    import torch
+
+    torch.set_num_threads(max(1, threads))
     start = time.perf_counter()
     pre = PretrainConfig(digits=digits, steps=steps, max_seconds=max_seconds)
     folder = tiny_model_dir(pre, force=force)

@@ -62,6 +62,9 @@ class LMRunConfig(BaseModel):
     eval_prompts: int = Field(200, ge=1, description="Fixed evaluation prompts per round.")
     eval_samples: int = Field(4, ge=1, description="Samples per evaluation prompt.")
     generation_batch_size: int = Field(64, ge=1, description="Prompts per generate call.")
+    threads: int | None = Field(
+        None, ge=1, description="CPU threads for torch (None: torch's default; 1 on shared CPUs)."
+    )
     log_to: list[Sink] = Field(
         default_factory=_default_sinks, description="Metric sinks (wandb runs offline)."
     )

@@ -92,6 +92,11 @@ def prepare(config: LMRunConfig) -> tuple[LMPolicy, str, list[str]]:
             "reward", "verifier", "the built-in verifier checks addition prompts only"
         )
     _check_sinks(config.log_to)
+    if config.threads is not None:
+        import torch
+
+        # On a shared CPU, more threads than free cores makes torch far slower, not faster.
+        torch.set_num_threads(config.threads)
     source = resolve_source(config.model)
     try:
         policy = load_policy(source, config.use_chat_template)
@@ -124,11 +129,19 @@ def write_manifest(run_dir: Path, config: LMRunConfig, source: str) -> None:
     )
     path = run_dir / "manifest.json"
     if path.exists():
-        old = json.loads(path.read_text())
-        if old.get("config") != json.loads(json.dumps(record["config"])):
+        old, new = json.loads(path.read_text())["config"], json.loads(json.dumps(record["config"]))
+        # Settings that do not change the artefacts may differ on resume.
+        if _without(old, RESUME_FREE) != _without(new, RESUME_FREE):
             raise ConfigError("run_dir", str(run_dir), "holds a run with a different config")
         return
     write_json(path, record)
+
+
+RESUME_FREE = ("threads", "log_to")
+
+
+def _without(config: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k not in keys}
 
 
 def run(config: LMRunConfig, progress: Progress | None = None) -> list[dict[str, Any]]:
