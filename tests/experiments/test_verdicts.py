@@ -74,6 +74,7 @@ def _rate_case(exponent: float, zero_from: int | None = None) -> tuple[list[dict
     [
         (-1.5, None, "confirmed"),  # faster than n^-1/2: agrees with the upper bound
         (-0.5, None, "confirmed"),  # the bound's own rate
+        (-0.45, None, "confirmed"),  # slower, but within the tolerance for log factors
         (-0.2, None, "contradicted"),  # significantly slower
         (-1.0, 2, "inconclusive"),  # only two positive points
     ],

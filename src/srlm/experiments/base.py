@@ -29,6 +29,12 @@ Backend = Literal["local", "ray"]
 Rows = list[dict[str, Any]]
 PROFILES: tuple[str, ...] = ("smoke", "quick", "full")
 
+# How far a measured log-log slope must lie from a bound's exponent before it counts against
+# it. The bounds are stated up to logarithmic factors (log n, log(n kappa_0)), which move a
+# local log-log slope by about 1/log(n), 0.1 to 0.15 at the lab's n: a difference smaller than
+# that can be a logarithm, not a different rate.
+SLOPE_TOLERANCE = 0.1
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -72,6 +78,14 @@ class Experiment:
     run: Callable[[dict[str, Any], Path, Backend], Rows]
     verdict: Callable[[Rows, dict[str, Any]], Verdict]
     plot: Callable[[Rows, dict[str, Any]], Figure]
+
+
+def worst(statuses: Sequence[Status]) -> Status:
+    """Combine parts of a verdict: any contradiction decides, then any undecided part."""
+    for status in ("contradicted", "inconclusive"):
+        if status in statuses:
+            return status  # type: ignore[return-value]
+    return "confirmed"
 
 
 def pick(profile: str, smoke: Any, quick: Any, full: Any) -> Any:

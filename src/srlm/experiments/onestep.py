@@ -17,16 +17,19 @@ from matplotlib.figure import Figure
 
 from srlm.config import LabConfig
 from srlm.experiments.base import (
+    SLOPE_TOLERANCE,
     Backend,
     Experiment,
     FloatArray,
     Rows,
+    Status,
     Verdict,
     matrix,
     mean_ci,
     pick,
     positive_slope,
     select,
+    worst,
 )
 from srlm.experiments.runner import BASE_CONFIG, sweep
 from srlm.instance import Instance
@@ -123,7 +126,8 @@ def hard_verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
     """Per ``kappa_0``: contradicted if failure decays significantly faster than the bound."""
     ns = np.asarray(params["ns"], dtype=np.float64)
     numbers: dict[str, float | str] = {"beta": "n^-1/2 per cell"}
-    statuses, parts = [], []
+    statuses: list[Status] = []
+    parts: list[str] = []
     for kappa_0 in params["kappas"]:
         failure = matrix(
             select(rows, target_kappa=kappa_0),
@@ -144,19 +148,13 @@ def hard_verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
             continue
         low, high = fit.slope_interval
         numbers.update({f"k{kappa_0:g}_slope": fit.slope, f"k{kappa_0:g}_bound_slope": bound_slope})
-        statuses.append("contradicted" if high < bound_slope else "confirmed")
+        statuses.append("contradicted" if high < bound_slope - SLOPE_TOLERANCE else "confirmed")
         parts.append(
             f"kappa_0={kappa_0:g}: slope {fit.slope:.3g} [{low:.3g}, {high:.3g}] "
             f"vs bound {bound_slope:.3g}"
         )
-    status = (
-        "contradicted"
-        if "contradicted" in statuses
-        else "inconclusive"
-        if "inconclusive" in statuses
-        else "confirmed"
-    )
-    return Verdict(status, "; ".join(parts), numbers)  # type: ignore[arg-type]
+    status = worst(statuses)
+    return Verdict(status, "; ".join(parts), numbers)
 
 
 def hard_plot(rows: Rows, params: dict[str, Any]) -> Figure:
@@ -209,7 +207,8 @@ HARD = Experiment(
         "n (per-seed fits, 95% t interval, n where a seed is at 0 dropped, "
         "or seed means fitted if fewer than 3 n remain) and compare it with "
         "the bound's own log-log slope over the same cells (constant 1, inner log). Contradicted "
-        "if some interval lies entirely below the bound's slope (failure eventually falls under "
+        f"if some interval lies entirely below the bound's slope - {SLOPE_TOLERANCE} (failure "
+        "eventually falls under "
         "any multiple of the bound); inconclusive if fewer than 3 n can be fitted; confirmed "
         "otherwise."
     ),

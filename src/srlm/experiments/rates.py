@@ -18,10 +18,12 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from srlm.experiments.base import (
+    SLOPE_TOLERANCE,
     Backend,
     Experiment,
     FloatArray,
     Rows,
+    Status,
     Verdict,
     log_linear_rate,
     matrix,
@@ -29,6 +31,7 @@ from srlm.experiments.base import (
     pick,
     positive_slope,
     select,
+    worst,
 )
 from srlm.experiments.runner import sweep
 from srlm.report.figures import (
@@ -94,7 +97,8 @@ def _channel_fit(rows: Rows, params: dict[str, Any], channel: str) -> tuple[Any,
 def rate_verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
     """Per channel: contradicted if the slope's interval lies above -1/2."""
     numbers: dict[str, float | str] = {"beta": float(params["base"]["beta"])}
-    statuses, parts = [], []
+    statuses: list[Status] = []
+    parts: list[str] = []
     for channel in params["channels"]:
         fit, note, kept = _channel_fit(rows, params, channel)
         if fit is None:
@@ -106,16 +110,12 @@ def rate_verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
             {f"{channel}_slope": fit.slope, f"{channel}_low": low, f"{channel}_high": high}
         )
         numbers[f"{channel}_points"] = float(len(kept))
-        statuses.append("contradicted" if low > THEORY_SLOPE else "confirmed")
+        statuses.append("contradicted" if low > THEORY_SLOPE + SLOPE_TOLERANCE else "confirmed")
         parts.append(f"{channel}: slope {fit.slope:.3g} [{low:.3g}, {high:.3g}]")
-    status = (
-        "contradicted"
-        if "contradicted" in statuses
-        else "inconclusive"
-        if "inconclusive" in statuses
-        else "confirmed"
+    status = worst(statuses)
+    return Verdict(
+        status, "; ".join(parts) + f" (against {THEORY_SLOPE} + {SLOPE_TOLERANCE})", numbers
     )
-    return Verdict(status, "; ".join(parts) + f" (against {THEORY_SLOPE})", numbers)  # type: ignore[arg-type]
 
 
 def rate_plot(rows: Rows, params: dict[str, Any]) -> Figure:
@@ -153,7 +153,8 @@ RATE = Experiment(
         f"(0, {FIT_MAX_FAILURE}] "
         "(per-seed fits, 95% t interval; n where a seed is at 0 dropped, "
         "or seed means fitted if fewer than 3 n remain). Contradicted if any "
-        "channel's interval lies entirely above -1/2 (decay significantly slower than the "
+        f"channel's interval lies entirely above -1/2 + {SLOPE_TOLERANCE} (decay significantly "
+        "slower than the "
         "bound); inconclusive if a channel has fewer than 3 usable n; confirmed otherwise."
     ),
     sizes=rate_sizes,
