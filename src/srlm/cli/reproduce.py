@@ -45,9 +45,7 @@ def reproduce(
         "quick",
         help="quick (a laptop, minutes), full (a workstation or Ray cluster), or smoke (tests).",
     ),
-    out: Path | None = typer.Option(
-        None, help="Run directory [default: runs/reproduce-<profile>]."
-    ),
+    out: Path | None = typer.Option(None, help="Run directory (default: runs/reproduce-PROFILE)."),
     backend: str = typer.Option("local", help="local (a process per core) or ray."),
     only: list[str] = typer.Option([], help="Claims to run, by number or name (repeat or 1,2,5)."),
 ) -> None:
