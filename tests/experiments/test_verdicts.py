@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from srlm.experiments import contraction, correctness, onestep, rates, rounds_needed, trap
+from srlm.experiments import contraction, correctness, fade, onestep, rates, rounds_needed, trap
 from srlm.experiments.base import mean_ci
 
 SEEDS = [0, 1, 2, 3, 4]
@@ -102,7 +102,8 @@ def _fade_rows(factor: float, c_mode: float) -> tuple[list[dict[str, Any]], dict
     params = {
         "kappas": kappas,
         "seeds": SEEDS,
-        "base": {"pairs_per_round": 100, "num_prompts": 100, "beta": 0.1},
+        "ns": [100],
+        "base": {"num_prompts": 100, "beta": 0.1},
     }
     rows = []
     for s in SEEDS:
@@ -112,6 +113,7 @@ def _fade_rows(factor: float, c_mode: float) -> tuple[list[dict[str, Any]], dict
                 failure = 0.1 * factor**t * noise[t] if k == 8.0 else 0.0
                 rows.append(
                     {
+                        "pairs_per_round": 100,
                         "target_kappa": k,
                         "seed": s,
                         "round": t,
@@ -126,19 +128,19 @@ def _fade_rows(factor: float, c_mode: float) -> tuple[list[dict[str, Any]], dict
 def test_fade_confirmed_when_faster_than_theory() -> None:
     # n c = 4: theory factor (1 + 2)^-1/2 = 0.577; measured 0.3.
     rows, params = _fade_rows(0.3, 0.04)
-    verdict = rates.fade_verdict(rows, params)
+    verdict = fade.verdict(rows, params)
     assert verdict.status == "confirmed"
-    assert abs(float(verdict.numbers["measured_rate"]) - 0.3) < 0.02
+    assert abs(float(verdict.numbers["n100_rate"]) - 0.3) < 0.02
 
 
 def test_fade_contradicted_when_slower_than_theory() -> None:
     rows, params = _fade_rows(0.9, 0.04)
-    assert rates.fade_verdict(rows, params).status == "contradicted"
+    assert fade.verdict(rows, params).status == "contradicted"
 
 
 def test_fade_inconclusive_when_spread_vanishes() -> None:
     rows, params = _fade_rows(0.0, 0.04)  # spread 0 after t = 0
-    assert rates.fade_verdict(rows, params).status == "inconclusive"
+    assert fade.verdict(rows, params).status == "inconclusive"
 
 
 # --- Claim 4 -----------------------------------------------------------------------------

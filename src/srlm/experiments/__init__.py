@@ -10,13 +10,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from srlm.errors import ConfigError
-from srlm.experiments import contraction, correctness, linear, onestep, rates, rounds_needed, trap
+from srlm.experiments import (
+    contraction,
+    correctness,
+    fade,
+    linear,
+    onestep,
+    rates,
+    rounds_needed,
+    trap,
+)
 from srlm.experiments.base import PROFILES, Experiment, Verdict
 
 EXPERIMENTS: tuple[Experiment, ...] = (
     contraction.EXPERIMENT,
     rates.RATE,
-    rates.FADE,
+    fade.EXPERIMENT,
     rounds_needed.EXPERIMENT,
     onestep.HARD,
     trap.EXPERIMENT,
