@@ -34,6 +34,7 @@ def test_smollm_policy_chat_greedy_and_logps() -> None:
 
     policy = load_policy("smollm2")  # converts on first use (about 45 s), then cached
     assert policy.use_chat_template
+    assert "quantization_config" not in policy.model.config.to_dict()  # a fine-tune can be saved
     prompts = policy.encode_prompts(["What is 2+3?", "Name a colour."])
     assert policy.tokenizer.decode(prompts[0]).rstrip().endswith("assistant")
     greedy = policy.generate(prompts, SamplingConfig(1, max_new_tokens=12), True, 0, 2)

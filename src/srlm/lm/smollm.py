@@ -10,6 +10,7 @@ once with its tokenizer. Later loads take under a second.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 from pathlib import Path
 
@@ -53,6 +54,18 @@ def convert(gguf: Path, out: Path) -> None:
     model.generation_config = loaded.generation_config
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+    _strip_quantization(out / "config.json")
+
+
+def _strip_quantization(config_path: Path) -> None:
+    """Drop the GGUF ``quantization_config`` that the rebuilt config inherits.
+
+    The weights are plain float32; with that entry left in, transformers would treat the saved
+    model as GGUF-quantised and refuse to save a fine-tuned checkpoint.
+    """
+    config = json.loads(config_path.read_text())
+    if config.pop("quantization_config", None) is not None:
+        config_path.write_text(json.dumps(config, indent=2) + "\n")
 
 
 def smollm_dir() -> Path:
@@ -63,4 +76,5 @@ def smollm_dir() -> Path:
         tmp.mkdir(parents=True, exist_ok=True)
         convert(gguf_path(), tmp)
         tmp.rename(out)
+    _strip_quantization(out / "config.json")  # also repairs folders cached by older versions
     return out
