@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,13 @@ def test_cli_errors_are_one_line(args: list[str], message: str) -> None:
     result = subprocess.run([str(srlm), *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and message in result.stderr
+
+
+def test_report_marks_data_from_other_sizes_stale(tmp_path: Path) -> None:
+    run_all(select_experiments(["6"]), "smoke", tmp_path)
+    params_path = tmp_path / "06-greedy-trap" / "params.json"
+    params = json.loads(params_path.read_text())
+    params_path.write_text(json.dumps({**params, "tail": 0.8}))
+    build_report(tmp_path)
+    verdicts = {row["claim"]: row["verdict"] for row in read_csv(tmp_path / "claims.csv")}
+    assert verdicts[6] == "stale"

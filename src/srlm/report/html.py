@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from srlm.experiments import EXPERIMENTS, Experiment, Verdict
-from srlm.experiments.base import fmt
-from srlm.experiments.runner import load_data
+from srlm.experiments.base import PROFILES, fmt
+from srlm.experiments.runner import is_finished, load_data
 from srlm.io import atomic_write_text, write_csv, write_json
 from srlm.report.figures import save_figure
 
@@ -43,20 +43,30 @@ code,pre{font-size:0.85em;background:#f6f8fa}
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """One experiment's place in the report (``verdict`` is None if it has no data)."""
+    """One experiment's place in the report (``verdict`` is None without usable data).
+
+    Attributes:
+        missing: Why there is no verdict: ``"not run"`` or ``"stale"`` (data made with sizes
+            this version of the code no longer uses; ``srlm reproduce`` reruns it).
+    """
 
     exp: Experiment
     verdict: Verdict | None
     params: dict[str, Any] | None
     svg: str | None
+    missing: str = "not run"
 
 
-def evaluate(exp: Experiment, run_dir: Path) -> ClaimResult:
+def evaluate(exp: Experiment, run_dir: Path, profile: str) -> ClaimResult:
     """Verdict and figure of one experiment from its saved data."""
     loaded = load_data(exp, run_dir)
     if loaded is None:
         return ClaimResult(exp, None, None, None)
     rows, params = loaded
+    if profile in PROFILES and not is_finished(run_dir / exp.name, exp.sizes(profile)):
+        # Another version's data: its columns may not be what this verdict reads.
+        logger.warning("%s: data made with other sizes; rerun srlm reproduce", exp.name)
+        return ClaimResult(exp, None, params, None, missing="stale")
     verdict = exp.verdict(rows, params)
     svg, _ = save_figure(exp.plot(rows, params), run_dir / "figures", exp.name)
     return ClaimResult(exp, verdict, params, svg)
@@ -69,7 +79,7 @@ def build_report(run_dir: Path) -> Path:
         FileNotFoundError: If ``run_dir`` holds no experiment data at all.
     """
     profile = _profile(run_dir)
-    results = [evaluate(exp, run_dir) for exp in EXPERIMENTS]
+    results = [evaluate(exp, run_dir, profile) for exp in EXPERIMENTS]
     if all(r.verdict is None for r in results):
         raise FileNotFoundError(f"{run_dir} holds no experiment data (run srlm reproduce first)")
     write_csv(run_dir / "claims.csv", [_table_row(r) for r in results])
@@ -94,7 +104,7 @@ def _table_row(result: ClaimResult) -> dict[str, Any]:
         "name": result.exp.name,
         "title": result.exp.title,
         "reference": result.exp.reference,
-        "verdict": verdict.status if verdict else "not run",
+        "verdict": verdict.status if verdict else result.missing,
         "reason": verdict.reason if verdict else "",
     }
 
@@ -114,7 +124,7 @@ def render(results: list[ClaimResult], profile: str) -> str:
     rows = "".join(
         f"<tr><td>{r.exp.number}</td><td><a href='#{r.exp.name}'>{html.escape(r.exp.title)}</a>"
         f"</td><td>{html.escape(r.exp.reference)}</td>"
-        f"<td>{_badge(r.verdict.status if r.verdict else 'not run')}</td>"
+        f"<td>{_badge(r.verdict.status if r.verdict else r.missing)}</td>"
         f"<td>{html.escape(r.verdict.reason if r.verdict else '')}</td></tr>"
         for r in results
     )
@@ -142,7 +152,7 @@ def _section(result: ClaimResult) -> str:
         f"<p><b>Criterion</b>: {html.escape(exp.criterion)}</p>"
     )
     if verdict is None:
-        return head + body + "<p>Not run in this directory.</p></section>"
+        return head + body + f"<p>No verdict: {result.missing} in this directory.</p></section>"
     numbers = "".join(
         f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(fmt(v))}</td></tr>"
         for k, v in verdict.numbers.items()
