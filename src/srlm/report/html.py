@@ -80,7 +80,7 @@ def build_report(run_dir: Path) -> Path:
     """
     profile = _profile(run_dir)
     results = [evaluate(exp, run_dir, profile) for exp in EXPERIMENTS]
-    if all(r.verdict is None for r in results):
+    if all(r.params is None for r in results):
         raise FileNotFoundError(f"{run_dir} holds no experiment data (run srlm reproduce first)")
     write_csv(run_dir / "claims.csv", [_table_row(r) for r in results])
     write_json(
