@@ -100,6 +100,8 @@ def verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
         f"kappa falls from {numbers['kappa_0']:.3g} towards kappa* = {fit.kappa_star:.3g} at "
         f"q = {fit.q:.3g} [{fit.q_interval[0]:.3g}, {fit.q_interval[1]:.3g}] per round"
     )
+    if fit.kappa_star < 1:
+        reason += " (kappa* below 1, where kappa cannot go: one exponential only approximates)"
     if fit.q > 0.5:
         # Not a contradiction: the lemma bounds kappa_T from above with unknown A, B, C.
         reason += " (above the reconstructed closed form's q <= 1/2, which only bounds kappa_T)"

@@ -150,8 +150,8 @@ def hard_verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
         numbers.update({f"k{kappa_0:g}_slope": fit.slope, f"k{kappa_0:g}_bound_slope": bound_slope})
         statuses.append("contradicted" if high < bound_slope - SLOPE_TOLERANCE else "confirmed")
         parts.append(
-            f"kappa_0={kappa_0:g}: slope {fit.slope:.3g} [{low:.3g}, {high:.3g}] "
-            f"vs bound {bound_slope:.3g}"
+            f"kappa_0={kappa_0:g}: slope {fit.slope:.3f} [{low:.3f}, {high:.3f}] "
+            f"vs bound {round(bound_slope, 3) + 0.0:.3f}, failure/bound >= {ratio.min():.2f}"
         )
     status = worst(statuses)
     return Verdict(status, "; ".join(parts), numbers)
