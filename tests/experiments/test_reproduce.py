@@ -113,3 +113,9 @@ def test_report_marks_data_from_other_sizes_stale(tmp_path: Path) -> None:
     build_report(tmp_path)
     verdicts = {row["claim"]: row["verdict"] for row in read_csv(tmp_path / "claims.csv")}
     assert verdicts[6] == "stale"
+
+
+def test_select_experiments_by_number_name_and_list() -> None:
+    chosen = select_experiments(["5,2", "06-greedy-trap"])
+    assert [e.number for e in chosen] == [2, 5, 6]
+    assert len(select_experiments(None)) == 10
