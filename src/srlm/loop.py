@@ -71,8 +71,9 @@ def run_rounds(
     Args:
         cfg: The run's configuration.
         instance: Start from this instance instead of building one from ``cfg``.
-        run_dir: If given, write the manifest, ``rounds.csv`` and (``save_rounds``) each
-            round's pairs and parameters there.
+        run_dir: If given, write the manifest and ``rounds.csv`` there and, with
+            ``save_rounds``, the instance (``pi_0``, weights, planted answers, features) and
+            each round's pairs and parameters.
         on_round: Called with each row as it is made (progress reporting).
     """
     instance_rng, data_rng = (
@@ -155,6 +156,8 @@ def _round_arrays(pi_t: Policy, pairs: Pairs) -> dict[str, Any]:
 def _save_instance(run_dir: Path, cfg: LabConfig, instance: Instance) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir / "manifest.json", manifest(cfg.model_dump(), cfg.seed))
+    if not cfg.save_rounds:  # the instance is only needed to re-check saved rounds
+        return
     arrays: dict[str, Any] = {"weights": instance.weights}
     if instance.correct is not None:
         arrays["correct"] = instance.correct

@@ -72,8 +72,7 @@ def d_eff(params: dict[str, Any], spectrum: str) -> FloatArray:
     lam = 1.0 / base["pairs_per_round"]
     values = []
     for d in params["dims"]:
-        kind: Any = spectrum  # one of the LabConfig spectra, checked when the sweep ran
-        eigenvalues = spectrum_eigenvalues(kind, d, base["spectrum_rate"], 2)
+        eigenvalues = spectrum_eigenvalues(spectrum, d, base["spectrum_rate"], 2)
         values.append(float(effective_dimension(eigenvalues, lam)))
     return np.array(values)
 

@@ -50,15 +50,10 @@ def sweep(
 ) -> Rows:
     """A resumable sweep over ``grid x seeds`` on top of :data:`BASE_CONFIG` and ``base``.
 
-    Each cell's ``instance.npz`` (``pi_0`` and, for linear policies, every feature vector) is
-    deleted once the sweep has gathered its rows: the experiments read only ``rounds.csv``,
-    resuming needs only it and the manifest, and the features would otherwise take hundreds
-    of megabytes per run directory.
+    ``save_rounds`` is off, so cells keep only their manifest and ``rounds.csv``: the
+    experiments read nothing else, and the linear features would take hundreds of megabytes.
     """
-    rows = run_sweep({**BASE_CONFIG, **base}, grid, list(seeds), work_dir, backend=backend)
-    for path in (work_dir / "cells").glob("*/instance.npz"):
-        path.unlink()
-    return rows
+    return run_sweep({**BASE_CONFIG, **base}, grid, list(seeds), work_dir, backend=backend)
 
 
 def is_finished(exp_dir: Path, params: Mapping[str, Any]) -> bool:

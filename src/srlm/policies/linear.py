@@ -64,7 +64,7 @@ class LinearSoftmaxPolicy(Policy):
 
 
 def spectrum_eigenvalues(
-    kind: Spectrum, dim: int, rate: float = 0.5, spikes: int = 2, floor: float = 1e-3
+    kind: Spectrum | str, dim: int, rate: float = 0.5, spikes: int = 2, floor: float = 1e-3
 ) -> FloatArray:
     """Covariance eigenvalues ``lambda_j``, j = 1..d, normalised so that ``lambda_1 = 1``.
 
