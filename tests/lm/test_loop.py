@@ -156,3 +156,60 @@ def test_changed_config_in_same_run_dir_is_refused(full_run: Path, tiny_dir: Pat
 
     with pytest.raises(ConfigError, match="run_dir"):
         loop.run(small_config(tiny_dir, full_run, beta=0.25))
+
+
+def test_mean_logp_reward_and_best_worst_pairs(tiny_dir: Path, tmp_path: Path) -> None:
+    config = small_config(
+        tiny_dir, tmp_path / "run", num_rounds=1, num_samples=3, reward_average=True,
+        pairing="best_worst", ties="keep",
+    )  # fmt: skip
+    loop.run(config)
+    rd = tmp_path / "run" / "round_000"
+    records = [json.loads(s) for s in (rd / "candidates.jsonl").read_text().splitlines()]
+    for rec in records:
+        for r in rec["responses"]:
+            assert abs(r["reward"] - r["logp"] / len(r["token_ids"])) < 1e-5
+    pairs = [json.loads(s) for s in (rd / "pairs.jsonl").read_text().splitlines()]
+    assert len(pairs) == len(records)  # one best-versus-worst pair per prompt
+    for p in pairs:
+        rewards = [r["reward"] for r in records[p["prompt_index"]]["responses"]]
+        assert p["target"] == pytest.approx(max(rewards) - min(rewards))
+
+
+@pytest.mark.slow
+def test_accelerate_launch_two_processes_same_rows(tiny_dir: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from .test_train import _free_port
+
+    rows = {}
+    for procs in (1, 2):
+        run_dir = tmp_path / f"run{procs}"
+        config = tmp_path / f"c{procs}.yaml"
+        config.write_text(
+            f"model: {tiny_dir}\nrun_dir: {run_dir}\nnum_rounds: 1\nprompts_per_round: 16\n"
+            "eval_prompts: 6\neval_samples: 2\nmax_new_tokens: 4\nbatch_size: 8\nlr: 0.001\n"
+        )
+        bindir = Path(sys.executable).parent
+        launcher, srlm = shutil.which("accelerate", path=str(bindir)), bindir / "srlm"
+        cmd = [
+            str(launcher), "launch", "--cpu", "--num_processes", str(procs), "--num_machines", "1",
+            "--mixed_precision", "no", "--dynamo_backend", "no",
+            "--main_process_port", str(_free_port()), str(srlm), "lm", "run", str(config),
+        ]  # fmt: skip
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        rows[procs] = [_strip(json.loads(s)) for s in lines]
+    assert len(rows[2]) == 2
+    for one, two in zip(rows[1], rows[2], strict=True):
+        assert one.keys() == two.keys()
+        for key, value in one.items():
+            if isinstance(value, float):
+                assert value == pytest.approx(two[key], abs=1e-5, nan_ok=True), key
+            else:
+                assert value == two[key], key
