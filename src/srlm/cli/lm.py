@@ -20,11 +20,16 @@ from rich.console import Console
 from rich.table import Table
 
 from srlm.errors import ConfigError
+from srlm.lm.config import LMRunConfig
 
 lm_app = typer.Typer(
     help="Self-rewarding on Hugging Face causal language models.", no_args_is_help=True
 )
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+_FIELDS_HELP = "Config fields (set any as --field-name VALUE after CONFIG):\n\n" + "\n\n".join(
+    f"{name.replace('_', '-')}: {info.description}"
+    for name, info in LMRunConfig.model_fields.items()
+)
 SHOWN = (
     "round",
     "kappa",
@@ -42,8 +47,6 @@ SHOWN = (
 
 def parse_overrides(args: list[str]) -> dict[str, Any]:
     """``["--beta", "0.5", "--num-rounds=3"]`` -> ``{"beta": 0.5, "num_rounds": 3}``."""
-    from srlm.lm.config import LMRunConfig
-
     overrides: dict[str, Any] = {}
     i = 0
     while i < len(args):
@@ -88,7 +91,7 @@ def _quiet_libraries() -> None:
     hf_logging.disable_progress_bar()
 
 
-@lm_app.command(context_settings=_EXTRA)
+@lm_app.command(context_settings=_EXTRA, epilog=_FIELDS_HELP)
 def run(
     ctx: typer.Context,
     config: Path = typer.Argument(
