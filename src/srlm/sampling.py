@@ -1,10 +1,27 @@
-"""Data of round t: ``n`` triples ``x ~ D``, ``y, y' ~ pi_t(.|x)`` drawn independently."""
+"""Data of round t: ``n`` triples ``x ~ D``, ``y, y' ~ pi_t(.|x)`` drawn independently.
+
+Sampling is the largest cost of a tabular round at scale (it must read every logit of every
+prompt it draws from), so it is written for speed: prompts come sorted, each row's uniforms
+are generated already sorted, one ``searchsorted`` serves a whole block of rows, and blocks
+of rows run on all cores (numpy releases the GIL in these loops).
+"""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from srlm.policies.base import FloatArray, IntArray, Policy
+if TYPE_CHECKING:
+    from srlm.policies.base import FloatArray, IntArray, Policy
+
+# Below this many logits a single thread is faster than starting a pool.
+_THREADED_MIN_LOGITS = 2_000_000
+# Logits per block: a block's CDF (2 MiB) stays in cache while its sorted queries walk it.
+_BLOCK_LOGITS = 2**18
 
 
 def sample_prompts(weights: FloatArray, n: int, rng: np.random.Generator) -> IntArray:
@@ -22,12 +39,112 @@ def sample_pairs(
 ) -> tuple[IntArray, IntArray, IntArray]:
     """The prompts and both responses of one round, each of shape (n,).
 
-    ``y`` comes back sorted within each prompt (see :func:`srlm.policies.base.sample_rows`);
-    ``y'`` is drawn the same way and then shuffled within each prompt, which pairs the two
-    independently: sorting i.i.d. pairs by ``y`` leaves the ``y'`` beside them i.i.d. and
-    independent of ``y``, the same law as a random matching.
+    ``y`` comes back sorted within each prompt (see :func:`sample_rows`); ``y'`` is drawn the
+    same way and then shuffled within each prompt, which pairs the two independently: sorting
+    i.i.d. pairs by ``y`` leaves the ``y'`` beside them i.i.d. and independent of ``y``, the
+    same law as a random matching.
     """
     x = sample_prompts(weights, n, rng)
     y, y_prime = pi_t.sample(x, rng, draws=2)
     shuffle = np.argsort(x + rng.random(n), kind="stable")  # a permutation within each prompt
     return x, y, y_prime[shuffle]
+
+
+def sorted_uniforms(counts: IntArray, rng: np.random.Generator) -> FloatArray:
+    """``counts[g]`` i.i.d. U(0, 1) draws per group, each group's draws in increasing order.
+
+    Uses the order statistics of the uniform: with ``E_1 .. E_{m+1}`` i.i.d. exponential,
+    ``(E_1 + .. + E_k) / (E_1 + .. + E_{m+1})``, k = 1..m, are m sorted uniforms.
+    """
+    gaps = rng.exponential(size=int(counts.sum()) + counts.size)
+    total = np.cumsum(gaps)
+    ends = np.cumsum(counts + 1) - 1  # index of each group's extra (m+1)-th gap
+    start = np.concatenate([[0.0], total[ends[:-1]]])  # cumulative sum before each group
+    group = np.repeat(np.arange(counts.size), counts)
+    keep = np.ones(total.size, dtype=np.bool_)
+    keep[ends] = False
+    return (total[keep] - start[group]) / (total[ends] - start)[group]
+
+
+def sample_rows(
+    scores: FloatArray,
+    x: IntArray,
+    rng: np.random.Generator,
+    draws: int = 1,
+    workers: int | None = None,
+) -> IntArray:
+    """Independent draws from each requested row of a categorical given by unnormalised log-probs.
+
+    Inverse-CDF sampling on concatenated row CDFs: within a block of rows, row ``r`` occupies
+    ``(r, r + 1]`` of one increasing array, so one ``searchsorted`` serves the block (blocks
+    are small enough to stay in cache, which matters more than the number of calls). Draws
+    come back aligned with ``x`` and, within a row, in increasing response order; as a
+    multiset they are i.i.d. from each row. The result does not depend on ``workers``.
+
+    Args:
+        scores: (P, Y) unnormalised log-probabilities.
+        x: (n,) row indices.
+        rng: Source of randomness.
+        draws: Independent draws per entry of ``x`` (each row's CDF is built once for all).
+        workers: Threads; default every core for large tables, one for small ones.
+
+    Returns:
+        (draws, n) column indices.
+    """
+    is_sorted = bool(np.all(x[1:] >= x[:-1]))
+    order = None if is_sorted else np.argsort(x, kind="stable")
+    x_sorted = x if order is None else x[order]
+    first = np.flatnonzero(np.diff(x_sorted, prepend=-1))  # where each needed row starts
+    rows, counts = x_sorted[first], np.diff(first, append=x.size)
+    uniforms = np.stack([sorted_uniforms(counts, rng) for _ in range(draws)])  # (draws, n)
+
+    # Contiguous blocks of needed rows, and the matching slices of the sorted draws.
+    if workers is None:
+        workers = (os.cpu_count() or 1) if scores.size >= _THREADED_MIN_LOGITS else 1
+    rows_per_block = max(1, _BLOCK_LOGITS // scores.shape[1])
+    bounds = np.append(np.arange(0, rows.size, rows_per_block), rows.size)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    y_sorted = np.empty((draws, x.size), dtype=np.int64)
+
+    def block(a: int, b: int) -> None:
+        lo, hi = starts[a], starts[b]
+        y_sorted[:, lo:hi] = _sample_block(scores, rows[a:b], counts[a:b], uniforms[:, lo:hi])
+
+    if workers == 1:
+        for a, b in pairwise(bounds):
+            block(a, b)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(block, bounds[:-1], bounds[1:]))
+    if order is None:
+        return y_sorted
+    y = np.empty_like(y_sorted)
+    y[:, order] = y_sorted
+    return y
+
+
+def _sample_block(
+    scores: FloatArray, rows: IntArray, counts: IntArray, uniforms: FloatArray
+) -> IntArray:
+    """Draws for one block of rows: ``uniforms`` (draws, m) are sorted within each row."""
+    num_cols = scores.shape[1]
+    contiguous = rows.size > 0 and rows[-1] - rows[0] + 1 == rows.size
+    sub = scores[rows[0] : rows[-1] + 1] if contiguous else scores[rows]  # (R, Y), a view if it can
+
+    # CDF of each row, normalised, offset by its position in the block: (R, Y). Scores are
+    # shifted by their row maximum only when exp could overflow or underflow without it.
+    row_max = sub.max(axis=1, keepdims=True)
+    if np.all(np.abs(row_max) < 600.0):
+        cdf = np.exp(sub)
+    else:
+        cdf = sub - row_max
+        np.exp(cdf, out=cdf)
+    cdf *= 1.0 / cdf.sum(axis=1, keepdims=True)
+    cdf[:, 0] += np.arange(rows.size, dtype=np.float64)
+    np.cumsum(cdf, axis=1, out=cdf)
+
+    # Sorted queries, so each search walks the CDF once, in memory order.
+    pos = np.repeat(np.arange(rows.size), counts)  # (m,)
+    flat = np.searchsorted(cdf.ravel(), pos + uniforms, side="right")  # (draws, m)
+    flat -= pos * num_cols
+    return np.clip(flat, 0, num_cols - 1, out=flat)

@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from srlm.policies.base import sample_rows, sorted_uniforms
 from srlm.policies.families import calibrate, kappa, plant_correct, planted_family
 from srlm.policies.linear import LinearSoftmaxPolicy, make_features, spectrum_eigenvalues
 from srlm.policies.tabular import TabularPolicy
 from srlm.policies.token import TokenPolicy, capped_top_token
-from srlm.sampling import sample_pairs, sample_prompts
+from srlm.sampling import sample_pairs, sample_prompts, sample_rows, sorted_uniforms
 
 
 def test_sampling_frequencies_match_probabilities(rng: np.random.Generator) -> None:
@@ -32,6 +31,14 @@ def test_sampling_a_subset_of_rows(rng: np.random.Generator) -> None:
     scores[np.arange(50), np.arange(50) % 4] = 0.0  # deterministic rows
     x = np.array([3, 3, 17, 42])
     np.testing.assert_array_equal(sample_rows(scores, x, rng, draws=3), np.tile(x % 4, (3, 1)))
+
+
+def test_threads_do_not_change_the_draws(rng: np.random.Generator) -> None:
+    scores = rng.normal(size=(40, 7))
+    x = rng.integers(40, size=500)
+    one = sample_rows(scores, x, np.random.default_rng(3), draws=2, workers=1)
+    three = sample_rows(scores, x, np.random.default_rng(3), draws=2, workers=3)
+    np.testing.assert_array_equal(one, three)
 
 
 def test_sorted_uniforms_are_uniform_and_sorted(rng: np.random.Generator) -> None:
