@@ -11,7 +11,7 @@ pytest.importorskip("transformers")
 
 
 @pytest.fixture(autouse=True)
-def _two_threads() -> None:
+def _one_thread() -> None:
     # The machine is shared: one thread (two threads on a busy 2-core CPU are ~10x slower).
     torch.set_num_threads(1)
 

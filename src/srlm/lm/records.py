@@ -8,7 +8,9 @@ Rebuilding from files (rather than appending) means a resumed run writes no dupl
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +94,16 @@ def _reward_label(config: LMRunConfig) -> str:
 
 
 def _extra_sinks(run_dir: Path, config: LMRunConfig, rows: list[dict[str, Any]]) -> None:
-    """TensorBoard / W&B (offline) when asked; rewritten in full, so resume adds no duplicates."""
+    """TensorBoard / W&B (offline) when asked, rewritten in full after every round.
+
+    The previous round's copy is removed first, so a run (or a resumed run) leaves exactly one
+    TensorBoard event file and one offline W&B run, each with every round once.
+    """
     numeric = [{k: v for k, v in r.items() if isinstance(v, int | float)} for r in rows]
     if "tensorboard" in config.log_to:
         from torch.utils.tensorboard import SummaryWriter
 
+        shutil.rmtree(run_dir / "tensorboard", ignore_errors=True)
         writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
         for r in numeric:
             for key, value in r.items():
@@ -105,7 +112,12 @@ def _extra_sinks(run_dir: Path, config: LMRunConfig, rows: list[dict[str, Any]])
     if "wandb" in config.log_to and rows and (run_dir / "round_000").exists():
         import wandb
 
-        wandb_run = wandb.init(mode="offline", dir=str(run_dir), config=config.model_dump())
+        run_id = "srlm-" + hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:10]
+        for old in (run_dir / "wandb").glob(f"offline-run-*-{run_id}"):
+            shutil.rmtree(old, ignore_errors=True)
+        wandb_run = wandb.init(
+            mode="offline", dir=str(run_dir), id=run_id, config=config.model_dump()
+        )
         for r in numeric:
             wandb_run.log(r, step=int(r["round"]))
         wandb_run.finish()
