@@ -6,7 +6,6 @@ Any config field can be set from the command line after the config file, as
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,8 @@ import typer
 import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
+from srlm.cli.common import EXTRA_ARGS, fields_help, parse_overrides, rounds_table
 from srlm.config import LabConfig, load_yaml, parse_config
 from srlm.errors import ConfigError
 
@@ -23,10 +22,7 @@ lab_app = typer.Typer(
     help="The exact theory lab: tabular, linear-softmax and token-level policies.",
     no_args_is_help=True,
 )
-_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
-_FIELDS_HELP = "Config fields (set any as --field-name VALUE):\n\n" + "\n\n".join(
-    f"{name.replace('_', '-')}: {info.description}" for name, info in LabConfig.model_fields.items()
-)
+_FIELDS_HELP = fields_help(LabConfig)
 SHOWN = (
     "round",
     "kappa",
@@ -41,53 +37,15 @@ SHOWN = (
 )
 
 
-def parse_overrides(args: list[str]) -> dict[str, Any]:
-    """``["--beta", "0.5", "--num-rounds=3"]`` -> ``{"beta": 0.5, "num_rounds": 3}``."""
-    overrides: dict[str, Any] = {}
-    i = 0
-    while i < len(args):
-        flag = args[i]
-        if not flag.startswith("--"):
-            raise ConfigError("argument", flag, "expected --field-name VALUE")
-        name, _, value = flag[2:].partition("=")
-        if not value:
-            if i + 1 >= len(args):
-                raise ConfigError(name, None, "flag needs a value")
-            value, i = args[i + 1], i + 1
-        field = name.replace("-", "_")
-        if field not in LabConfig.model_fields:
-            raise ConfigError(f"--{name}", value, "unknown config field")
-        overrides[field] = yaml.safe_load(value)
-        i += 1
-    return overrides
-
-
 def _load(config: Path | None, extra: list[str]) -> dict[str, Any]:
     if config is not None and str(config).startswith("--"):
         # No config file: the optional argument caught the first override flag.
         config, extra = None, [str(config), *extra]
     data = load_yaml(config) if config is not None else {}
-    return {**data, **parse_overrides(extra)}
+    return {**data, **parse_overrides(extra, LabConfig)}
 
 
-def _format(value: Any) -> str:
-    if isinstance(value, float):
-        return "-" if math.isnan(value) else f"{value:.3g}"
-    return str(value)
-
-
-def rounds_table(rows: list[dict[str, Any]]) -> Table:
-    """A rich table of the main per-round columns."""
-    table = Table(title="rounds (row t describes pi_t)")
-    columns = [c for c in SHOWN if c in rows[0]] if rows else list(SHOWN)
-    for column in columns:
-        table.add_column(column, justify="right")
-    for row in rows:
-        table.add_row(*(_format(row[c]) for c in columns))
-    return table
-
-
-@lab_app.command(context_settings=_EXTRA, epilog=_FIELDS_HELP)
+@lab_app.command(context_settings=EXTRA_ARGS, epilog=_FIELDS_HELP)
 def run(
     ctx: typer.Context,
     config: Path | None = typer.Argument(None, help="YAML file of config fields."),
@@ -101,7 +59,7 @@ def run(
     out = out or Path("runs/lab") / (config.stem if config and has_file else "default")
     rows = run_rounds(cfg, run_dir=out)
     console = Console(width=160) if not Console().is_terminal else Console()
-    console.print(rounds_table(rows))
+    console.print(rounds_table(rows, SHOWN, "rounds (row t describes pi_t)"))
     console.print(f"run directory: {out}")
 
 
@@ -127,7 +85,7 @@ def _parse_seeds(text: str) -> list[int]:
         ) from None
 
 
-@lab_app.command(context_settings=_EXTRA, epilog=_FIELDS_HELP)
+@lab_app.command(context_settings=EXTRA_ARGS, epilog=_FIELDS_HELP)
 def sweep(
     ctx: typer.Context,
     config: Path | None = typer.Argument(None, help="YAML file of base config fields."),

@@ -9,27 +9,20 @@ are imported inside the commands so that ``srlm --help`` stays fast.
 from __future__ import annotations
 
 import logging
-import math
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
-import yaml
 from rich.console import Console
-from rich.table import Table
 
+from srlm.cli.common import EXTRA_ARGS, fields_help, parse_overrides, rounds_table
 from srlm.errors import ConfigError
 from srlm.lm.config import LMRunConfig
 
 lm_app = typer.Typer(
     help="Self-rewarding on Hugging Face causal language models.", no_args_is_help=True
 )
-_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
-_FIELDS_HELP = "Config fields (set any as --field-name VALUE after CONFIG):\n\n" + "\n\n".join(
-    f"{name.replace('_', '-')}: {info.description}"
-    for name, info in LMRunConfig.model_fields.items()
-)
+_FIELDS_HELP = fields_help(LMRunConfig, " after CONFIG")
 SHOWN = (
     "round",
     "kappa",
@@ -45,44 +38,6 @@ SHOWN = (
 )
 
 
-def parse_overrides(args: list[str]) -> dict[str, Any]:
-    """``["--beta", "0.5", "--num-rounds=3"]`` -> ``{"beta": 0.5, "num_rounds": 3}``."""
-    overrides: dict[str, Any] = {}
-    i = 0
-    while i < len(args):
-        flag = args[i]
-        if not flag.startswith("--"):
-            raise ConfigError("argument", flag, "expected --field-name VALUE")
-        name, _, value = flag[2:].partition("=")
-        if not value:
-            if i + 1 >= len(args):
-                raise ConfigError(name, None, "flag needs a value")
-            value, i = args[i + 1], i + 1
-        field = name.replace("-", "_")
-        if field not in LMRunConfig.model_fields:
-            raise ConfigError(f"--{name}", value, "unknown config field")
-        overrides[field] = yaml.safe_load(value)
-        i += 1
-    return overrides
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, float):
-        return "-" if math.isnan(value) else f"{value:.3g}"
-    return str(value)
-
-
-def rounds_table(rows: list[dict[str, Any]]) -> Table:
-    """A rich table of the main per-round columns (row t describes pi_t)."""
-    table = Table(title=f"rounds (row t describes pi_t; reward: {rows[0]['reward']})")
-    columns = [c for c in SHOWN if c in rows[0]]
-    for column in columns:
-        table.add_column(column, justify="right")
-    for row in rows:
-        table.add_row(*(_format(row.get(c, float("nan"))) for c in columns))
-    return table
-
-
 def _quiet_libraries() -> None:
     """Keep transformers' own progress bars and notices out of the CLI's output."""
     from transformers.utils import logging as hf_logging
@@ -91,7 +46,7 @@ def _quiet_libraries() -> None:
     hf_logging.disable_progress_bar()
 
 
-@lm_app.command(context_settings=_EXTRA, epilog=_FIELDS_HELP)
+@lm_app.command(context_settings=EXTRA_ARGS, epilog=_FIELDS_HELP)
 def run(
     ctx: typer.Context,
     config: Path = typer.Argument(
@@ -106,7 +61,7 @@ def run(
     from srlm.lm.loop import run as run_loop
     from srlm.lm.train import NonFiniteLoss
 
-    cfg = load_config(config, parse_overrides(ctx.args))
+    cfg = load_config(config, parse_overrides(ctx.args, LMRunConfig))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _quiet_libraries()
     total = cfg.num_rounds * len(STAGES) + 1
@@ -124,7 +79,8 @@ def run(
             Console(stderr=True).print(f"error: {err}; last good checkpoint kept")
             sys.exit(1)
         bar.update(task, completed=total, description="done")
-    Console(width=220).print(rounds_table(rows))
+    title = f"rounds (row t describes pi_t; reward: {rows[0]['reward']})"
+    Console(width=220).print(rounds_table(rows, SHOWN, title))
     Console().print(f"run directory: {cfg.run_dir}")
 
 
