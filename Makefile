@@ -30,4 +30,4 @@ bench: $(VENV_STAMP)
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf .venv runs .srlm_cache
+	rm -rf .venv runs
