@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,15 +38,12 @@ def sample_pairs(
 ) -> tuple[IntArray, IntArray, IntArray]:
     """The prompts and both responses of one round, each of shape (n,).
 
-    ``y`` comes back sorted within each prompt (see :func:`sample_rows`); ``y'`` is drawn the
-    same way and then shuffled within each prompt, which pairs the two independently: sorting
-    i.i.d. pairs by ``y`` leaves the ``y'`` beside them i.i.d. and independent of ``y``, the
-    same law as a random matching.
+    Pairs are grouped by prompt and, within a prompt, ordered by ``y`` (see
+    :func:`sample_rows`); the update does not depend on their order.
     """
     x = sample_prompts(weights, n, rng)
     y, y_prime = pi_t.sample(x, rng, draws=2)
-    shuffle = np.argsort(x + rng.random(n), kind="stable")  # a permutation within each prompt
-    return x, y, y_prime[shuffle]
+    return x, y, y_prime
 
 
 def sorted_uniforms(counts: IntArray, rng: np.random.Generator) -> FloatArray:
@@ -78,8 +74,10 @@ def sample_rows(
     Inverse-CDF sampling on concatenated row CDFs: within a block of rows, row ``r`` occupies
     ``(r, r + 1]`` of one increasing array, so one ``searchsorted`` serves the block (blocks
     are small enough to stay in cache, which matters more than the number of calls). Draws
-    come back aligned with ``x`` and, within a row, in increasing response order; as a
-    multiset they are i.i.d. from each row. The result does not depend on ``workers``.
+    come back aligned with ``x``. Within a row, draw 0 is in increasing response order and
+    every later draw is shuffled, so each draw is i.i.d. from its row and the draws of one
+    entry are independent of each other. Each block has its own random stream, so the
+    result does not depend on ``workers``.
 
     Args:
         scores: (P, Y) unnormalised log-probabilities.
@@ -96,26 +94,28 @@ def sample_rows(
     x_sorted = x if order is None else x[order]
     first = np.flatnonzero(np.diff(x_sorted, prepend=-1))  # where each needed row starts
     rows, counts = x_sorted[first], np.diff(first, append=x.size)
-    uniforms = np.stack([sorted_uniforms(counts, rng) for _ in range(draws)])  # (draws, n)
 
-    # Contiguous blocks of needed rows, and the matching slices of the sorted draws.
+    # Contiguous blocks of needed rows, each with its slice of the draws and its own stream.
     if workers is None:
         workers = (os.cpu_count() or 1) if scores.size >= _THREADED_MIN_LOGITS else 1
     rows_per_block = max(1, _BLOCK_LOGITS // scores.shape[1])
     bounds = np.append(np.arange(0, rows.size, rows_per_block), rows.size)
     starts = np.concatenate([[0], np.cumsum(counts)])
+    streams = rng.spawn(bounds.size - 1)
     y_sorted = np.empty((draws, x.size), dtype=np.int64)
 
-    def block(a: int, b: int) -> None:
-        lo, hi = starts[a], starts[b]
-        y_sorted[:, lo:hi] = _sample_block(scores, rows[a:b], counts[a:b], uniforms[:, lo:hi])
+    def block(k: int) -> None:
+        a, b = bounds[k], bounds[k + 1]
+        y_sorted[:, starts[a] : starts[b]] = _sample_block(
+            scores, rows[a:b], counts[a:b], draws, streams[k]
+        )
 
     if workers == 1:
-        for a, b in pairwise(bounds):
-            block(a, b)
+        for k in range(bounds.size - 1):
+            block(k)
     else:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(block, bounds[:-1], bounds[1:]))
+            list(pool.map(block, range(bounds.size - 1)))
     if order is None:
         return y_sorted
     y = np.empty_like(y_sorted)
@@ -124,9 +124,13 @@ def sample_rows(
 
 
 def _sample_block(
-    scores: FloatArray, rows: IntArray, counts: IntArray, uniforms: FloatArray
+    scores: FloatArray,
+    rows: IntArray,
+    counts: IntArray,
+    draws: int,
+    rng: np.random.Generator,
 ) -> IntArray:
-    """Draws for one block of rows: ``uniforms`` (draws, m) are sorted within each row."""
+    """``draws`` draws for each of ``counts[i]`` entries of row ``rows[i]``, shape (draws, m)."""
     num_cols = scores.shape[1]
     contiguous = rows.size > 0 and rows[-1] - rows[0] + 1 == rows.size
     sub = scores[rows[0] : rows[-1] + 1] if contiguous else scores[rows]  # (R, Y), a view if it can
@@ -143,8 +147,14 @@ def _sample_block(
     cdf[:, 0] += np.arange(rows.size, dtype=np.float64)
     np.cumsum(cdf, axis=1, out=cdf)
 
-    # Sorted queries, so each search walks the CDF once, in memory order.
+    # Sorted queries, so each search walks the CDF once, in memory order; draws after the
+    # first are shuffled within each row (sorting i.i.d. pairs by one coordinate leaves
+    # the other i.i.d. beside it, so this pairs the draws independently).
     pos = np.repeat(np.arange(rows.size), counts)  # (m,)
-    flat = np.searchsorted(cdf.ravel(), pos + uniforms, side="right")  # (draws, m)
-    flat -= pos * num_cols
-    return np.clip(flat, 0, num_cols - 1, out=flat)
+    out = np.empty((draws, pos.size), dtype=np.int64)
+    for d in range(draws):
+        flat = np.searchsorted(cdf.ravel(), pos + sorted_uniforms(counts, rng), side="right")
+        flat -= pos * num_cols
+        np.clip(flat, 0, num_cols - 1, out=flat)
+        out[d] = flat if d == 0 else flat[np.argsort(pos + rng.random(pos.size), kind="stable")]
+    return out
