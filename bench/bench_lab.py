@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--responses", type=int, default=1_000)
     parser.add_argument("--pairs", type=int, default=1_000_000)
     parser.add_argument("--beta", type=float, default=0.5)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(0)
