@@ -13,7 +13,7 @@ from srlm.errors import ConfigError
 
 
 class LabConfig(BaseModel):
-    """One run of the exact self-rewarding loop (PAPER.md sections 1-2)."""
+    """One run of the exact self-rewarding loop (the paper's setup, Eqs. 1-5)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,4 +1,4 @@
-"""The round loop: ``pi_0 -> pi_1 -> ... -> pi_T`` (PAPER.md section 1), one row per round.
+"""The round loop: ``pi_0 -> pi_1 -> ... -> pi_T`` (the paper's algorithm), one row per round.
 
 Each round t:
 1. draws ``n`` prompts ``x ~ D`` and two responses ``y, y' ~ pi_t(.|x)``;

@@ -1,4 +1,4 @@
-"""The quantities of PAPER.md section 2, measured exactly on a policy each round.
+"""The paper's quantities (docs/notation.md), measured exactly on a policy each round.
 
 All expectations over prompts use the prompt distribution ``D`` (``weights``). Row ``t`` of a
 run describes ``pi_t``; the step-dependent columns (``kl_step``, ``mode_changes``,

@@ -97,7 +97,7 @@ def test_greedy_follows_argmax_tokens(rng: np.random.Generator) -> None:
 
 
 def test_capped_family_kappa_lower_bound(rng: np.random.Generator) -> None:
-    """PAPER.md section 2: kappa >= alpha^-L when the top token has probability alpha."""
+    """Eq. (5): kappa >= alpha^-L when the top token has probability alpha."""
     for alpha in (0.4, 0.6, 0.9):
         pi = capped_top_token(10, 3, 3, alpha, rng)
         assert kappa(pi, np.full(10, 0.1)) >= alpha**-3 * (1 - 1e-12)

@@ -65,7 +65,7 @@ def test_closed_form_and_graph_solver_agree(rng: np.random.Generator) -> None:
 
 
 def test_closed_form_scales_components_about_their_mean() -> None:
-    """PAPER.md section 4: one pair (0, 1) on prompt 0 scales those two logits by 1 + 1/beta
+    """The closed form: one pair (0, 1) on prompt 0 scales those two logits by 1 + 1/beta
     about their mean; the untouched logits and prompts stay put."""
     logits = np.array([[1.0, 3.0, 0.5], [0.2, 0.1, 0.0]])
     pi_t = TabularPolicy(logits)

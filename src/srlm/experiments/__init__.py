@@ -1,4 +1,4 @@
-"""The paper's claims as experiments (PAPER.md section 3), in the order the issue lists them.
+"""The paper's claims as experiments, numbered 1-10 as in the report.
 
 Each entry of :data:`EXPERIMENTS` is an :class:`~srlm.experiments.base.Experiment`: a claim,
 a criterion fixed in code before anything runs, a run that writes a data table, and a verdict

@@ -56,7 +56,7 @@ class Experiment:
     """One claim of the paper as an experiment.
 
     Attributes:
-        number: Position in PAPER.md section 3's list of claims (1-10).
+        number: Position in the report's list of claims (1-10).
         name: Directory and figure name, e.g. ``"01-kappa-contraction"``.
         title: Short title for the claims table.
         claim: The statement tested, in words.

@@ -130,7 +130,7 @@ EXPERIMENT = Experiment(
     name="01-kappa-contraction",
     title="kappa_t contracts geometrically",
     claim="kappa_t approaches a fixed point kappa* geometrically, at a rate q < 1 per round.",
-    reference="Lemmas C.3-C.4 (PAPER.md section 3, Mechanism)",
+    reference="Lemmas C.3-C.4 (the kappa recursion)",
     criterion=(
         "Fit kappa_t = kappa* + q^t (kappa_0 - kappa*) to all seeds (log residuals, jackknife "
         "95% intervals). Contradicted if kappa_T - kappa_0 is not significantly negative. "

@@ -115,7 +115,7 @@ LOCK = Experiment(
     claim=(
         "Self-rewarding sharpens whatever pi_0 prefers: wrong modes become confident, not correct."
     ),
-    reference="PAPER.md section 4 (the theory's error is self-consistency)",
+    reference="the paper's error is self-consistency, not correctness",
     criterion=(
         f"pi_0's mode is wrong on {WRONG_FRACTION:.0%} of prompts. Inconclusive if failure does "
         "not fall significantly (seed-paired, 95% t interval). Contradicted if the accuracy gain "

@@ -30,7 +30,7 @@ def planted_family(
 
     The jitter and the planted positions are drawn once; the returned function maps a
     margin ``m`` to (P, Y) logits whose mode exceeds the runner-up by exactly ``m``. With
-    ``jitter = 0``, ``kappa_0 = (e^m + Y - 1) / e^m`` (PAPER.md section 2).
+    ``jitter = 0``, ``kappa_0 = (e^m + Y - 1) / e^m`` (Eq. 5).
     """
     noise = jitter * rng.standard_normal((num_prompts, num_responses))
     planted = np.zeros((num_prompts, num_responses), dtype=np.bool_)

@@ -91,7 +91,7 @@ def capped_top_token(
     """A token model whose top token has probability exactly ``alpha`` at every step.
 
     At each prefix one token (drawn at random) gets probability ``alpha``; the others share
-    ``1 - alpha`` equally. Then ``kappa >= alpha^-L`` (PAPER.md section 2). Requires
+    ``1 - alpha`` equally. Then ``kappa >= alpha^-L`` (the paper's remark after Eq. 5). Requires
     ``1/V < alpha < 1`` so that the top token is unique.
     """
     if not 1.0 / vocab_size < alpha < 1.0:

@@ -1,7 +1,7 @@
 """The paper's bounds, evaluated: pure numpy functions that broadcast over their arguments.
 
 Each function names the result it evaluates and says whether its formula is stated in the
-paper [P] or reconstructed [R] (PAPER.md tags; ``docs/deviations.md`` lists the [R] items).
+paper [P] or reconstructed [R] (``docs/deviations.md`` lists the [R] items).
 Every bound holds up to an unknown absolute constant, exposed as ``constant``: only shapes
 (rates in ``n``, ``T``, ``kappa_0``) can be compared with measurements, never levels.
 Logarithms are natural; ``log_card_pi`` is ``log|Pi|``. Scalar inputs give 0-d arrays.

@@ -79,7 +79,7 @@ def potential_solution(graph: PairGraph, h: FloatArray) -> FloatArray:
 
     If ``b_i = h[u_i] - h[v_i]`` for a potential ``h`` on the touched nodes, the problem is
     solved with zero residual by ``Delta = h - mean_C(h)`` on each component ``C``: the
-    closed form of PAPER.md section 4 (with ``h = log pi_t / beta`` it scales each
+    closed form (with ``h = log pi_t / beta`` it scales each
     component's logits by ``1 + 1/beta`` about their mean).
 
     Args:
