@@ -49,7 +49,7 @@ def _load(config: Path | None, extra: list[str]) -> dict[str, Any]:
 def run(
     ctx: typer.Context,
     config: Path | None = typer.Argument(None, help="YAML file of config fields."),
-    out: Path | None = typer.Option(None, help="Run directory [default: runs/lab/<config>]."),
+    out: Path | None = typer.Option(None, help="Run directory (default: runs/lab/<config name>)."),
 ) -> None:
     """Run T rounds of self-rewarding for one seed and print the table of rounds."""
     from srlm.loop import run_rounds
@@ -93,7 +93,7 @@ def sweep(
     seeds: str = typer.Option("0", help="Seeds: 0,1,2 or 0-9."),
     out: Path = typer.Option(Path("runs/sweep"), help="Sweep directory."),
     backend: str = typer.Option("local", help="local (a process per core) or ray."),
-    jobs: int = typer.Option(0, help="Parallel workers [default: every core]."),
+    jobs: int = typer.Option(0, help="Parallel workers (default: every core)."),
 ) -> None:
     """Run a grid of configs and seeds; a rerun of the same command finishes only missing cells."""
     from srlm.sweep import grid_cells, run_sweep
