@@ -17,13 +17,13 @@ def square_loss(chosen_logratios: Any, rejected_logratios: Any, target: Any, bet
     - (r_t(x,y) - r_t(x,y')))^2``.
 
     Args:
-        chosen_logratios: ``log pi(y|x) - log pi_t(y|x)``, shape (B,).
-        rejected_logratios: ``log pi(y'|x) - log pi_t(y'|x)``, shape (B,).
-        target: ``r_t(x,y) - r_t(x,y')``, the continuous reward difference, shape (B,).
+        chosen_logratios: ``log pi(y|x) - log pi_t(y|x)``, shape (batch,).
+        rejected_logratios: ``log pi(y'|x) - log pi_t(y'|x)``, shape (batch,).
+        target: ``r_t(x,y) - r_t(x,y')``, the continuous reward difference, shape (batch,).
         beta: ``beta``, the KL weight of Eq. (2).
 
     Returns:
-        The per-pair loss, shape (B,).
+        The per-pair loss, shape (batch,).
     """
     return (beta * (chosen_logratios - rejected_logratios) - target) ** 2
 
@@ -33,8 +33,8 @@ def sigmoid_loss(chosen_logratios: Any, rejected_logratios: Any, beta: float) ->
     ``-log sigma(beta (log(pi(y_w)/pi_ref(y_w)) - log(pi(y_l)/pi_ref(y_l))))``.
 
     Args:
-        chosen_logratios: Log-ratio of the preferred response ``y_w``, shape (B,).
-        rejected_logratios: Log-ratio of the other response ``y_l``, shape (B,).
+        chosen_logratios: Log-ratio of the preferred response ``y_w``, shape (batch,).
+        rejected_logratios: Log-ratio of the other response ``y_l``, shape (batch,).
         beta: ``beta``.
     """
     import torch.nn.functional as F
@@ -65,10 +65,11 @@ def pair_loss(
 
     Args:
         loss_type: ``square`` (Eq. 3), ``sigmoid`` (DPO) or ``ipo``.
-        logps: (chosen, rejected) ``log pi(.|x)`` under the trained model, each (B,).
-        ref_logps: (chosen, rejected) under the reference model, each (B,).
-        lengths: (chosen, rejected) response lengths in tokens (IPO averages by them), each (B,).
-        target: Reward difference ``r(x, y_w) - r(x, y_l)`` (used by ``square`` only), (B,).
+        logps: (chosen, rejected) ``log pi(.|x)`` under the trained model, each (batch,).
+        ref_logps: (chosen, rejected) under the reference model, each (batch,).
+        lengths: (chosen, rejected) response lengths in tokens (IPO averages by them),
+            each (batch,).
+        target: Reward difference ``r(x, y_w) - r(x, y_l)`` (used by ``square`` only), (batch,).
         beta: ``beta``.
     """
     chosen_logratios = logps[0] - ref_logps[0]

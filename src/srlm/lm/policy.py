@@ -25,24 +25,24 @@ Ids = list[int]
 def sequence_logps(
     model: Any, input_ids: Any, attention_mask: Any, response_mask: Any, average: bool = False
 ) -> Any:
-    """Eq. (1) in batch: ``log pi(y|x)`` of each row's masked tokens, shape (B,).
+    """Eq. (1) in batch: ``log pi(y|x)`` of each row's masked tokens, shape (batch,).
 
     Args:
-        model: A causal LM returning ``logits`` of shape (B, L, V).
-        input_ids: ``x`` followed by ``y`` per row, right-padded, shape (B, L).
-        attention_mask: 1 on real tokens, shape (B, L).
-        response_mask: 1 on the tokens of ``y`` whose log-probabilities are summed, (B, L).
+        model: A causal LM returning ``logits`` of shape (batch, seq, V).
+        input_ids: ``x`` followed by ``y`` per row, right-padded, shape (batch, seq).
+        attention_mask: 1 on real tokens, shape (batch, seq).
+        response_mask: 1 on the tokens of ``y`` whose log-probabilities are summed, (batch, seq).
         average: Divide by the number of response tokens (a per-token mean).
 
     Returns:
-        A tensor (B,) that carries gradients when the model does.
+        A tensor (batch,) that carries gradients when the model does.
     """
     import torch
 
     logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-    logits = logits[:, :-1].float()  # (B, L-1, V): position l predicts token l+1
+    logits = logits[:, :-1].float()  # (batch, seq-1, V): position l predicts token l+1
     targets = input_ids[:, 1:]
-    # log-softmax at the target only: gather minus logsumexp (no (B, L, V) log-prob tensor).
+    # log-softmax at the target only: gather minus logsumexp (no (batch, seq, V) log-prob tensor).
     per_token = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, -1)
     mask = response_mask[:, 1:].to(per_token.dtype)
     logps = (per_token * mask).sum(-1)
@@ -52,7 +52,7 @@ def sequence_logps(
 
 
 def pack(prompts: list[Ids], responses: list[Ids], pad_id: int) -> tuple[Any, Any, Any]:
-    """Right-padded ``x + y`` rows with attention and response masks, each shape (B, L)."""
+    """Right-padded ``x + y`` rows with attention and response masks, each shape (batch, seq)."""
     import torch
 
     width = max(len(x) + len(y) for x, y in zip(prompts, responses, strict=True))
@@ -168,7 +168,7 @@ class LMPolicy:
     def logps(
         self, prompts: list[Ids], responses: list[Ids], batch_size: int, average: bool = False
     ) -> np.ndarray:
-        """``log pi(y|x)`` (Eq. 1) for aligned lists of prompts and responses, shape (B,)."""
+        """``log pi(y|x)`` (Eq. 1) for aligned lists of prompts and responses, shape (batch,)."""
         import torch
 
         self.model.eval()

@@ -133,7 +133,7 @@ def build_model(config: PretrainConfig, vocab_size: int, seed: int) -> Any:
 
 
 def encode_examples(task: AdditionTask, pairs: np.ndarray, tokenizer: Any) -> tuple[Any, Any]:
-    """Token ids and answer mask of ``prompt + answer + eos``, right-padded, shape (B, L)."""
+    """Token ids and answer mask of ``prompt + answer + eos``, right-padded, shape (batch, L)."""
     import torch
 
     rows, masks = [], []
@@ -165,7 +165,7 @@ def pretrain(config: PretrainConfig, out_dir: Path) -> dict[str, Any]:
     task = AdditionTask(config.digits)
     tokenizer = build_tokenizer()
     model = build_model(config, len(tokenizer), config.seed)
-    ids, mask = encode_examples(task, task.split()[0], tokenizer)  # (B, L)
+    ids, mask = encode_examples(task, task.split()[0], tokenizer)  # (batch, L)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(config.seed)
     start, step, loss_value = time.perf_counter(), 0, float("nan")

@@ -61,14 +61,14 @@ class TrainResult:
 def collate(pairs: list[Pair], pad_id: int) -> dict[str, Any]:
     """Tensors of a batch, pair-major so that any split along dim 0 keeps pairs whole.
 
-    ``input_ids``, ``attention_mask`` and ``response_mask`` have shape (B, 2, L): row 0 of
+    ``input_ids``, ``attention_mask`` and ``response_mask`` have shape (batch, 2, seq): row 0 of
     each pair is ``x + y_w`` (chosen), row 1 is ``x + y_l`` (rejected).
     """
     import torch
 
     prompts = [p.prompt_ids for p in pairs]
     responses = [y for p in pairs for y in (p.chosen_ids, p.rejected_ids)]
-    rows = pack([x for x in prompts for _ in range(2)], responses, pad_id)  # each (2B, L)
+    rows = pack([x for x in prompts for _ in range(2)], responses, pad_id)  # each (2 batch, seq)
     ids, attention, response = (r.view(len(pairs), 2, -1) for r in rows)
     as_t = torch.tensor
     return {
@@ -83,10 +83,10 @@ def collate(pairs: list[Pair], pad_id: int) -> dict[str, Any]:
 
 
 def batch_loss(model: Any, batch: dict[str, Any], loss_type: str, beta: float) -> tuple[Any, Any]:
-    """Per-pair losses and margins ``beta (chosen_logratios - rejected_logratios)``, each (B,)."""
+    """Per-pair losses and margins ``beta (chosen_logratios - rejected_logratios)``, (batch,)."""
     from srlm.lm.policy import sequence_logps
 
-    # (B, 2, L) -> (2B, L) with all chosen rows first, then all rejected rows.
+    # (batch, 2, seq) -> (2 batch, seq) with all chosen rows first, then all rejected rows.
     ids, attention, response = (
         batch[k].transpose(0, 1).reshape(-1, batch[k].size(-1))
         for k in ("input_ids", "attention_mask", "response_mask")
