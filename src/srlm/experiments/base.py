@@ -118,6 +118,22 @@ def select(rows: Rows, **equal: Any) -> Rows:
     return [r for r in rows if all(r.get(k) == v for k, v in equal.items())]
 
 
+def log_band(
+    ax: Any, x: FloatArray, values: FloatArray, label: str, color: str, floor: float = 1e-5
+) -> FloatArray:
+    """Plot the seed mean and 95% band of (S, N) ``values`` on a log axis; return the mean.
+
+    Points whose mean is 0 cannot be drawn on a log axis and are left out; the lower edge
+    of the band is floored at ``floor`` for the same reason.
+    """
+    from srlm.report.figures import band
+
+    mean, low, high = mean_ci(values)
+    shown = mean > 0
+    band(ax, x[shown], mean[shown], np.maximum(low[shown], floor), high[shown], label, color)
+    return mean
+
+
 def matrix(
     rows: Rows, column: str, key: str, keys: Sequence[Any], seeds: Sequence[int]
 ) -> FloatArray:

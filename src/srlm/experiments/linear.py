@@ -29,7 +29,7 @@ from srlm.experiments.base import (
     select,
     worst,
 )
-from srlm.experiments.runner import sweep
+from srlm.experiments.runner import final_rows, sweep
 from srlm.policies.linear import spectrum_eigenvalues
 from srlm.report.figures import COLORS, anchored_power, band, finish, new_figure, theory
 from srlm.theory.bounds import effective_dimension
@@ -61,9 +61,8 @@ def run(params: dict[str, Any], work_dir: Path, backend: Backend) -> Rows:
     """Final failure for every (spectrum, d, seed)."""
     grid = {"spectrum": params["spectra"], "feature_dim": params["dims"]}
     rows = sweep(params["base"], grid, params["seeds"], work_dir, backend)
-    last = params["base"]["num_rounds"]
     keep = ("spectrum", "feature_dim", "seed", "failure_rate", "kappa")
-    return [{k: r[k] for k in keep} for r in rows if r["round"] == last]
+    return final_rows(rows, params["base"]["num_rounds"], keep)
 
 
 def d_eff(params: dict[str, Any], spectrum: str) -> FloatArray:

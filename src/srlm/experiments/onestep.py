@@ -24,6 +24,7 @@ from srlm.experiments.base import (
     Rows,
     Status,
     Verdict,
+    log_band,
     matrix,
     mean_ci,
     pick,
@@ -31,7 +32,7 @@ from srlm.experiments.base import (
     select,
     worst,
 )
-from srlm.experiments.runner import BASE_CONFIG, sweep
+from srlm.experiments.runner import BASE_CONFIG, final_rows, sweep
 from srlm.instance import Instance
 from srlm.loop import run_rounds
 from srlm.policies.tabular import TabularPolicy
@@ -169,17 +170,7 @@ def hard_plot(rows: Rows, params: dict[str, Any]) -> Figure:
             params["ns"],
             params["seeds"],
         )
-        mean, low, high = mean_ci(failure)
-        shown = mean > 0
-        band(
-            ax,
-            ns[shown],
-            mean[shown],
-            np.maximum(low[shown], 1e-5),
-            high[shown],
-            f"kappa_0={kappa_0:g}",
-            color,
-        )
+        log_band(ax, ns, failure, f"kappa_0={kappa_0:g}", color)
         theory(
             ax, ns, _hard_bound(rows, params, kappa_0), f"Thm 4.1 bound, kappa_0={kappa_0:g}", color
         )
@@ -244,14 +235,7 @@ def budget_run(params: dict[str, Any], work_dir: Path, backend: Backend) -> Rows
         base = {**params["base"], "num_rounds": T, "pairs_per_round": params["budget"] // T}
         rows = sweep(base, {}, params["seeds"], work_dir / f"T{T}", backend)
         out += [
-            {
-                "num_rounds": T,
-                "seed": r["seed"],
-                "failure_rate": r["failure_rate"],
-                "kappa": r["kappa"],
-            }
-            for r in rows
-            if r["round"] == T
+            {"num_rounds": T, **r} for r in final_rows(rows, T, ("seed", "failure_rate", "kappa"))
         ]
     return out
 

@@ -20,18 +20,17 @@ from srlm.experiments.base import (
     Rows,
     Status,
     Verdict,
+    log_band,
     matrix,
-    mean_ci,
     pick,
     positive_slope,
     select,
     worst,
 )
-from srlm.experiments.runner import sweep
+from srlm.experiments.runner import final_rows, sweep
 from srlm.report.figures import (
     COLORS,
     anchored_power,
-    band,
     finish,
     new_figure,
     theory,
@@ -69,12 +68,8 @@ def rate_run(params: dict[str, Any], work_dir: Path, backend: Backend) -> Rows:
     """Final-round failure of every (channel, n, seed) cell."""
     grid = {"reward": params["channels"], "pairs_per_round": params["ns"]}
     rows = sweep(params["base"], grid, params["seeds"], work_dir, backend)
-    last = params["base"]["num_rounds"]
-    return [
-        {k: r[k] for k in ("reward", "pairs_per_round", "seed", "failure_rate", "kappa")}
-        for r in rows
-        if r["round"] == last
-    ]
+    keep = ("reward", "pairs_per_round", "seed", "failure_rate", "kappa")
+    return final_rows(rows, params["base"]["num_rounds"], keep)
 
 
 def _channel_fit(rows: Rows, params: dict[str, Any], channel: str) -> tuple[Any, str, list[int]]:
@@ -124,9 +119,7 @@ def rate_plot(rows: Rows, params: dict[str, Any]) -> Figure:
             params["ns"],
             params["seeds"],
         )
-        mean, low, high = mean_ci(failure)
-        shown = mean > 0
-        band(ax, ns[shown], mean[shown], np.maximum(low[shown], 1e-5), high[shown], channel, color)
+        mean = log_band(ax, ns, failure, channel, color)
         fit, _, kept = _channel_fit(rows, params, channel)
         if fit is not None:
             line = anchored_power(ns[kept], THEORY_SLOPE, ns[kept[0]], mean[kept[0]])

@@ -56,6 +56,11 @@ def sweep(
     return run_sweep({**BASE_CONFIG, **base}, grid, list(seeds), work_dir, backend=backend)
 
 
+def final_rows(rows: Rows, last_round: int, columns: Sequence[str]) -> Rows:
+    """The row of round ``last_round`` of every cell, keeping only ``columns``."""
+    return [{k: r[k] for k in columns} for r in rows if r["round"] == last_round]
+
+
 def is_finished(exp_dir: Path, params: Mapping[str, Any]) -> bool:
     """Whether ``exp_dir`` holds data made with exactly ``params``."""
     params_path, data_path = exp_dir / "params.json", exp_dir / "data.csv"
