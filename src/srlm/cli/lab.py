@@ -96,16 +96,15 @@ def sweep(
     jobs: int = typer.Option(0, help="Parallel workers (default: every core)."),
 ) -> None:
     """Run a grid of configs and seeds; a rerun of the same command finishes only missing cells."""
-    from srlm.sweep import grid_cells, run_sweep
+    from srlm.sweep import run_sweep
 
     if backend not in ("local", "ray"):
         raise ConfigError("--backend", backend, "expected local or ray")
     base = _load(config, ctx.args)
     parsed_grid, parsed_seeds = _parse_grid(grid), _parse_seeds(seeds)
-    total = len(grid_cells(base, parsed_grid, parsed_seeds))  # validates before writing
     columns = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress("[progress.description]{task.description}", *columns) as progress:
-        task = progress.add_task("cells", total=total)
+        task = progress.add_task("cells", total=None)
         rows = run_sweep(
             base,
             parsed_grid,
@@ -113,6 +112,7 @@ def sweep(
             out,
             backend=backend,  # type: ignore[arg-type]
             jobs=jobs or None,
-            on_cell_done=lambda done, _total: progress.update(task, completed=done),
+            on_cell_done=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    Console().print(f"{len(rows)} rows from {total} cells: {out / 'results.csv'}")
+    cells = len({row["cell"] for row in rows})
+    Console().print(f"{len(rows)} rows from {cells} cells: {out / 'results.csv'}")
