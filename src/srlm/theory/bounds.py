@@ -239,7 +239,12 @@ def kappa_fixed_point(A: ArrayLike, B: ArrayLike, C: ArrayLike) -> FloatArray:
         fixed point.
     """
     b_prime = _f64(B) + _f64(C)
-    return ((b_prime + np.sqrt(b_prime**2 + 4.0 * _f64(A))) / 2.0) ** 2
+    return ((b_prime + _root(b_prime, A)) / 2.0) ** 2
+
+
+def _root(b_prime: FloatArray, A: ArrayLike) -> FloatArray:
+    """``sqrt(B'^2 + 4A)`` as ``hypot(B', 2 sqrt(A))``, which cannot underflow for tiny ``B'``."""
+    return np.hypot(b_prime, 2.0 * np.sqrt(_f64(A)))
 
 
 def kappa_contraction(A: ArrayLike, B: ArrayLike, C: ArrayLike) -> FloatArray:
@@ -251,7 +256,7 @@ def kappa_contraction(A: ArrayLike, B: ArrayLike, C: ArrayLike) -> FloatArray:
     Symbols: ``A, B, C`` -> ``A, B, C``.
     """
     b_prime = _f64(B) + _f64(C)
-    denominator = b_prime + np.sqrt(b_prime**2 + 4.0 * _f64(A))
+    denominator = b_prime + _root(b_prime, A)
     # A = B' = 0 maps every kappa to 0 in one step: q = 0, the limit of B' -> 0 at any A.
     safe = np.where(denominator > 0, denominator, 1.0)
     return np.where(denominator > 0, b_prime / safe, 0.0)
