@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from srlm.config import LabConfig, parse_config
 from srlm.errors import ConfigError
-from srlm.io import read_csv, write_csv, write_json
+from srlm.io import read_csv, remove_temporaries, write_csv, write_json
 from srlm.loop import run_rounds
 
 Backend = Literal["local", "ray"]
@@ -77,7 +78,12 @@ def is_done(cell_dir: Path, cfg: LabConfig) -> bool:
 
 
 def _run_cell(config: dict[str, Any], cell_dir: str) -> str:
-    """Worker entry point (top-level so that process pools can pickle it)."""
+    """Worker entry point (top-level so that process pools can pickle it).
+
+    An unfinished cell's folder is emptied first: a run killed mid-write leaves temporary
+    files, and a cell rerun with a changed base config would otherwise keep stale rounds.
+    """
+    shutil.rmtree(cell_dir, ignore_errors=True)
     run_rounds(LabConfig.model_validate(config), run_dir=Path(cell_dir))
     return cell_dir
 
@@ -112,6 +118,7 @@ def run_sweep(
         for cell, cfg in cells
         if not is_done(out_dir / "cells" / cell.name, cfg)
     ]
+    remove_temporaries(out_dir)
     write_json(
         out_dir / "sweep.json", {"base": dict(base), "grid": dict(grid), "seeds": list(seeds)}
     )

@@ -49,6 +49,20 @@ def test_resume_after_partial_run_is_byte_identical(tmp_path: Path) -> None:
     assert files_of(tmp_path / "full") == files_of(part)
 
 
+def test_resume_removes_files_left_by_a_kill_mid_write(tmp_path: Path) -> None:
+    """SIGKILL during an atomic write leaves a temporary file; a resumed sweep leaves none."""
+    full = tmp_path / "full"
+    run_sweep(BASE, GRID, [0], full, jobs=1)
+    part = tmp_path / "part"
+    run_sweep(BASE, {"beta": [0.5], "reward": ["loglik"]}, [0], part, jobs=1)
+    cell = next((part / "cells").iterdir())
+    (cell / "rounds.csv").rename(cell / ".rounds.csv.k1ll3d.tmp")  # killed before the rename
+    (part / ".results.csv.k1ll3d.tmp").write_text("cell,beta\n")
+    assert files_of(full) != files_of(part)
+    run_sweep(BASE, GRID, [0], part, jobs=1)
+    assert files_of(full) == files_of(part)
+
+
 @pytest.mark.slow
 def test_sweep_killed_and_rerun_matches_uninterrupted(tmp_path: Path) -> None:
     """SIGKILL a real sweep mid-way, start it again with the same command, compare bytes."""
@@ -77,12 +91,14 @@ def test_sweep_killed_and_rerun_matches_uninterrupted(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 120
-    while len(list((tmp_path / "killed").glob("cells/*/rounds.csv"))) < 2:
-        assert time.time() < deadline and proc.poll() is None
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.time() + 600
+        while len(list((tmp_path / "killed").glob("cells/*/rounds.csv"))) < 2:
+            assert time.time() < deadline and proc.poll() is None
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     assert not (tmp_path / "killed" / "results.csv").exists()
 
     for out in ("killed", "clean"):

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from srlm.errors import ConfigError
-from srlm.io import atomic_write_text, manifest, write_json, write_npz
+from srlm.io import atomic_write_text, manifest, remove_temporaries, write_json, write_npz
 from srlm.lm.collect import Candidates, collect, evaluate
 from srlm.lm.config import LMRunConfig, load_prompts
 from srlm.lm.metrics import kl_estimates
@@ -148,6 +148,8 @@ def run(config: LMRunConfig, progress: Progress | None = None) -> list[dict[str,
     report = progress or (lambda stage, t: None)
     eval_prompts = pool[: config.eval_prompts]
     start = _first_unfinished_round(run_dir, config.num_rounds)
+    for folder in (run_dir, *(round_dir(run_dir, t) for t in range(start, config.num_rounds + 1))):
+        remove_temporaries(folder)  # left by a process killed mid-write
     if start > 0:
         logger.info("resuming at round %d", start)
         policy = load_policy(
