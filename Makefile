@@ -24,7 +24,7 @@ lint: $(VENV_STAMP)
 	.venv/bin/mypy
 
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench: $(VENV_STAMP)
 	$(PY) bench/run_all.py

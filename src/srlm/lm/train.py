@@ -116,11 +116,20 @@ def _ordered_pairs(pairs: list[Pair], epochs: int, seed: int) -> list[Pair]:
 
 
 def _wrap_lora(model: Any, config: TrainConfig) -> Any:
-    """A fresh LoRA adapter on every linear layer (``peft``)."""
+    """A fresh LoRA adapter on every linear layer (``peft``).
+
+    GPT-2-style models store their projections as ``Conv1D`` (weights transposed), which LoRA
+    must be told about.
+    """
     from peft import LoraConfig, get_peft_model
+    from transformers.pytorch_utils import Conv1D
 
     lora = LoraConfig(
-        r=config.lora_r, lora_alpha=config.lora_alpha, target_modules="all-linear", lora_dropout=0.0
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        target_modules="all-linear",
+        lora_dropout=0.0,
+        fan_in_fan_out=any(isinstance(m, Conv1D) for m in model.modules()),
     )
     return get_peft_model(model, lora)
 
