@@ -1,6 +1,8 @@
-"""Worker of the data-parallel test: one round of training on fixed pairs, results to a file.
+"""Worker of the data-parallel test: one round of training on fixed pairs, then sampling and
+scoring split across the processes; results to files.
 
-Run either in-process (``train_fixed``) or under ``accelerate launch --num_processes 2 --cpu``.
+Run either in-process (``train_fixed``, ``sample_fixed``) or under
+``accelerate launch --num_processes 2 --cpu``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import make_tiny
-
 from srlm.lm.pairs import Pair
+from srlm.lm.policy import LMPolicy, SamplingConfig
+from srlm.lm.processes import map_shards
 from srlm.lm.train import TrainConfig, make_accelerator, train_round
 
 
@@ -44,6 +47,18 @@ def train_fixed(loss: str = "square") -> tuple[float, list[float], torch.Tensor]
     return result.loss, result.step_losses, flat
 
 
+def sample_fixed() -> tuple[list[list[list[int]]], np.ndarray]:
+    """Three responses to each of five prompts (three generation batches), and their log-probs."""
+    model, tokenizer = make_tiny(1)
+    policy = LMPolicy(model, tokenizer, use_chat_template=False)
+    prompts = policy.encode_prompts(["12+34=", "5+6=", "99+1=", "40+2=", "7+70="])
+    sampling = SamplingConfig(num_samples=3, max_new_tokens=4)
+    responses = policy.generate(prompts, sampling, greedy=False, seed=11, batch_size=2)
+    flat_x = [x for x, row in zip(prompts, responses, strict=True) for _ in row]
+    logps = policy.logps(flat_x, [y for row in responses for y in row], batch_size=4)
+    return responses, logps
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     loss, step_losses, flat = train_fixed(sys.argv[2] if len(sys.argv) > 2 else "square")
@@ -51,3 +66,10 @@ if __name__ == "__main__":
 
     if PartialState().is_main_process:
         torch.save({"loss": loss, "step_losses": step_losses, "params": flat}, sys.argv[1])
+    computed: list[int] = []
+    squares = map_shards(lambda k: computed.append(k) or k * k, 7)
+    responses, logps = sample_fixed()
+    torch.save(
+        {"computed": computed, "squares": squares, "responses": responses, "logps": logps},
+        f"{sys.argv[1]}.rank{PartialState().process_index}",
+    )

@@ -179,13 +179,12 @@ def test_mean_logp_reward_and_best_worst_pairs(tiny_dir: Path, tmp_path: Path) -
 @pytest.mark.slow
 def test_accelerate_launch_two_processes_same_rows(tiny_dir: Path, tmp_path: Path) -> None:
     import os
-    import shutil
     import subprocess
     import sys
 
     from .test_train import _free_port
 
-    rows = {}
+    rows, cands = {}, {}
     for procs in (1, 2):
         run_dir = tmp_path / f"run{procs}"
         config = tmp_path / f"c{procs}.yaml"
@@ -193,19 +192,20 @@ def test_accelerate_launch_two_processes_same_rows(tiny_dir: Path, tmp_path: Pat
             f"model: {tiny_dir}\nrun_dir: {run_dir}\nnum_rounds: 1\nprompts_per_round: 16\n"
             "eval_prompts: 6\neval_samples: 2\nmax_new_tokens: 4\nbatch_size: 8\nlr: 0.001\n"
         )
-        bindir = Path(sys.executable).parent
-        launcher, srlm = shutil.which("accelerate", path=str(bindir)), bindir / "srlm"
+        srlm = Path(sys.executable).parent / "srlm"
         cmd = [
-            str(launcher), "launch", "--cpu", "--num_processes", str(procs), "--num_machines", "1",
-            "--mixed_precision", "no", "--dynamo_backend", "no",
-            "--main_process_port", str(_free_port()), str(srlm), "lm", "run", str(config),
+            sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
+            "--master_port", str(_free_port()), str(srlm), "lm", "run", str(config),
         ]  # fmt: skip
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "1"}
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
         assert proc.returncode == 0, proc.stderr[-3000:]
+        assert json.loads((run_dir / "manifest.json").read_text())["processes"] == procs
         lines = (run_dir / "metrics.jsonl").read_text().splitlines()
         rows[procs] = [_strip(json.loads(s)) for s in lines]
+        cands[procs] = (run_dir / "round_000" / "candidates.jsonl").read_bytes()
     assert len(rows[2]) == 2
+    assert cands[1] == cands[2]  # sampling split by batch across processes: same candidates
     for one, two in zip(rows[1], rows[2], strict=True):
         assert one.keys() == two.keys()
         for key, value in one.items():

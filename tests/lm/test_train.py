@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from srlm.lm.train import NonFiniteLoss, TrainConfig, train_round
 
-from ._dist_worker import fixed_pairs, train_fixed
+from ._dist_worker import fixed_pairs, sample_fixed, train_fixed
 from .conftest import make_tiny
 
 
@@ -30,7 +31,7 @@ def test_two_gloo_processes_match_one(tmp_path: Path) -> None:
     launcher = shutil.which("accelerate", path=str(Path(sys.executable).parent))
     assert launcher is not None
     cmd = [
-        launcher, "launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+        launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
         "--mixed_precision", "no", "--dynamo_backend", "no",
         "--main_process_port", str(_free_port()),
         str(Path(__file__).with_name("_dist_worker.py")), str(out),
@@ -47,6 +48,17 @@ def test_two_gloo_processes_match_one(tmp_path: Path) -> None:
     # The step did move the parameters (so the comparison is not trivially equal).
     start = torch.cat([p.detach().reshape(-1) for p in make_tiny(0)[0].parameters()])
     assert float((params - start).abs().max()) > 1e-4
+
+    # Sampling and scoring: each process did every other batch, and both hold all the results,
+    # the same as one process computes.
+    shards = [torch.load(f"{out}.rank{r}", weights_only=False) for r in (0, 1)]
+    assert shards[0]["computed"] == [0, 2, 4, 6] and shards[1]["computed"] == [1, 3, 5]
+    responses, logps = sample_fixed()
+    assert len({len(y) for row in responses for y in row}) > 1  # varied lengths: padding is hit
+    for shard in shards:
+        assert shard["squares"] == [k * k for k in range(7)]
+        assert shard["responses"] == responses
+        np.testing.assert_allclose(shard["logps"], logps, rtol=0, atol=1e-6)
 
 
 def test_square_loss_training_reaches_eq3_target() -> None:

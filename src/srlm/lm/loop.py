@@ -32,6 +32,7 @@ from srlm.lm.config import LMRunConfig, load_prompts
 from srlm.lm.metrics import kl_estimates
 from srlm.lm.pairs import Pair, build_pairs
 from srlm.lm.policy import LMPolicy, load_policy, resolve_source
+from srlm.lm.processes import process_state
 from srlm.lm.records import round_dir, write_metrics
 from srlm.lm.tiny import AdditionTask, verify
 from srlm.lm.train import NonFiniteLoss, TrainConfig, train_round
@@ -122,6 +123,7 @@ def write_manifest(run_dir: Path, config: LMRunConfig, source: str) -> None:
         model_source=source,
         model_hash=model_hash(source),
         versions=package_versions(),
+        processes=process_state().num_processes,
     )
     path = run_dir / "manifest.json"
     if path.exists():
@@ -289,9 +291,7 @@ def _stage_train(
 
 def _save_checkpoint(policy: LMPolicy, checkpoint: Path) -> None:
     """Save ``pi_{t+1}`` atomically (folder renamed into place), by the main process only."""
-    from accelerate import PartialState
-
-    state = PartialState()
+    state = process_state()
     if state.is_main_process:
         _write_checkpoint(policy, checkpoint)
     state.wait_for_everyone()

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from srlm.lm.processes import default_device, map_shards
+
 logger = logging.getLogger(__name__)
 
 Ids = list[int]
@@ -100,6 +102,11 @@ class LMPolicy:
         self.pad_id = int(tokenizer.pad_token_id)
         self.eos_id = int(tokenizer.eos_token_id)
 
+    @property
+    def device(self) -> Any:
+        """Where the model's weights are (inputs are moved there, outputs back to the CPU)."""
+        return next(self.model.parameters()).device
+
     def encode_prompts(self, prompts: list[str]) -> list[Ids]:
         """Token ids of each prompt ``x`` (chat-formatted with a generation prompt if available)."""
         if not self.use_chat_template:
@@ -127,15 +134,18 @@ class LMPolicy:
         import torch
 
         n = 1 if greedy else sampling.num_samples
-        out: list[list[Ids]] = []
         self.model.eval()
-        for start in range(0, len(prompts), batch_size):
+
+        def chunk_responses(k: int) -> list[list[Ids]]:
+            start = k * batch_size
             chunk = prompts[start : start + batch_size]
             torch.manual_seed(seed + start)
             with torch.no_grad():
                 rows = self._generate_chunk(chunk, sampling, greedy, n)
-            out.extend(rows[i * n : (i + 1) * n] for i in range(len(chunk)))
-        return out
+            return [rows[i * n : (i + 1) * n] for i in range(len(chunk))]
+
+        chunks = map_shards(chunk_responses, -(-len(prompts) // batch_size))
+        return [row for chunk in chunks for row in chunk]
 
     def _generate_chunk(
         self, chunk: list[Ids], sampling: SamplingConfig, greedy: bool, n: int
@@ -161,9 +171,11 @@ class LMPolicy:
             eos_token_id=self.eos_id,
         )
         seqs = self.model.generate(
-            input_ids=ids, attention_mask=attention, generation_config=config
+            input_ids=ids.to(self.device),
+            attention_mask=attention.to(self.device),
+            generation_config=config,
         )
-        return [_cut_at_eos(row[width:].tolist(), self.eos_id) for row in seqs]
+        return [_cut_at_eos(row[width:].tolist(), self.eos_id) for row in seqs.cpu()]
 
     def logps(
         self, prompts: list[Ids], responses: list[Ids], batch_size: int, average: bool = False
@@ -172,13 +184,16 @@ class LMPolicy:
         import torch
 
         self.model.eval()
-        out = []
-        with torch.no_grad():
-            for s in range(0, len(prompts), batch_size):
-                batch = pack(
-                    prompts[s : s + batch_size], responses[s : s + batch_size], self.pad_id
-                )
-                out.append(sequence_logps(self.model, *batch, average=average).double().numpy())
+
+        def batch_logps(k: int) -> np.ndarray:
+            s = k * batch_size
+            batch = pack(prompts[s : s + batch_size], responses[s : s + batch_size], self.pad_id)
+            with torch.no_grad():
+                ids, attention, response = (b.to(self.device) for b in batch)
+                logps = sequence_logps(self.model, ids, attention, response, average=average)
+            return np.asarray(logps.double().cpu().numpy())
+
+        out = map_shards(batch_logps, -(-len(prompts) // batch_size))
         return np.concatenate(out) if out else np.zeros(0)
 
 
@@ -199,6 +214,7 @@ def load_policy(source: str, use_chat_template: bool = True) -> LMPolicy:
     path = resolve_source(source)
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model.to(default_device())
     model.eval()
     return LMPolicy(model, tokenizer, use_chat_template=use_chat_template)
 

@@ -23,6 +23,7 @@ from srlm.errors import SrlmError
 from srlm.lm.losses import pair_loss
 from srlm.lm.pairs import Pair
 from srlm.lm.policy import pack
+from srlm.lm.processes import use_cpu
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def make_accelerator() -> Any:
     from accelerate import Accelerator
     from accelerate.utils import DataLoaderConfiguration
 
-    return Accelerator(dataloader_config=DataLoaderConfiguration(split_batches=True))
+    return Accelerator(cpu=use_cpu(), dataloader_config=DataLoaderConfiguration(split_batches=True))
 
 
 def _ordered_pairs(pairs: list[Pair], epochs: int, seed: int) -> list[Pair]:
@@ -158,7 +159,9 @@ def train_round(
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
-    model.train()
+    # Eval mode: the update minimises a fixed empirical loss (Eq. 4), so dropout stays off (as
+    # in TRL's DPOTrainer); with it on, every process would drop different units.
+    model.eval()
     start, step_losses, margins = time.perf_counter(), [], []
     for batch in loader:
         loss, margin = _step(model, optimizer, batch, config, accelerator)
