@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import make_tiny
 from srlm.lm.pairs import Pair
 from srlm.lm.policy import LMPolicy, SamplingConfig
-from srlm.lm.processes import map_shards
+from srlm.lm.processes import end_processes, map_shards
 from srlm.lm.train import TrainConfig, make_accelerator, train_round
 
 
@@ -73,3 +73,4 @@ if __name__ == "__main__":
         {"computed": computed, "squares": squares, "responses": responses, "logps": logps},
         f"{sys.argv[1]}.rank{PartialState().process_index}",
     )
+    end_processes()

@@ -59,6 +59,7 @@ def run(
     from srlm.lm.config import load_config
     from srlm.lm.loop import STAGES
     from srlm.lm.loop import run as run_loop
+    from srlm.lm.processes import end_processes, is_main_process
     from srlm.lm.train import NonFiniteLoss
 
     cfg = load_config(config, parse_overrides(ctx.args, LMRunConfig))
@@ -66,7 +67,8 @@ def run(
     _quiet_libraries()
     total = cfg.num_rounds * len(STAGES) + 1
     columns = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress("[progress.description]{task.description}", *columns) as bar:
+    main = is_main_process()  # under a data-parallel launch, one process prints
+    with Progress("[progress.description]{task.description}", *columns, disable=not main) as bar:
         task = bar.add_task("starting", total=total)
 
         def report(stage: str, t: int) -> None:
@@ -75,10 +77,14 @@ def run(
 
         try:
             rows = run_loop(cfg, progress=report)
-        except NonFiniteLoss as err:
+        except NonFiniteLoss as err:  # raised on every process (the loss is reduced)
+            end_processes()
             Console(stderr=True).print(f"error: {err}; last good checkpoint kept")
             sys.exit(1)
+        end_processes()
         bar.update(task, completed=total, description="done")
+    if not main:
+        return
     title = f"rounds (row t describes pi_t; reward: {rows[0]['reward']})"
     Console(width=220).print(rounds_table(rows, SHOWN, title))
     Console().print(f"run directory: {cfg.run_dir}")

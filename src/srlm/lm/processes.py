@@ -55,3 +55,22 @@ def map_shards(fn: Callable[[int], T], count: int) -> list[T]:
     mine = [(k, fn(k)) for k in range(rank, count, world)]
     merged = dict(gather_object(mine))
     return [merged[k] for k in range(count)]
+
+
+def is_main_process() -> bool:
+    """Whether this is the process that prints (the only one, without a launch)."""
+    return bool(process_state().is_main_process)
+
+
+def end_processes() -> None:
+    """Wait for every process, then leave the process group (a no-op without a launch).
+
+    A process that exits with its gloo group still open can abort in C++ ("terminate called
+    without an active exception"), which fails the whole launch after the work is done.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        state = process_state()
+        state.wait_for_everyone()
+        state.destroy_process_group()
