@@ -146,12 +146,16 @@ def run(config: LMRunConfig, progress: Progress | None = None) -> list[dict[str,
     """Run (or resume) ``T`` rounds; returns the metric rows ``0 .. T`` (row t describes pi_t)."""
     policy, source, pool = prepare(config)
     run_dir = Path(config.run_dir)
+    start = _first_unfinished_round(run_dir, config.num_rounds)
+    state = process_state()
+    if state.is_main_process:  # before any process writes again
+        for t in range(start, config.num_rounds + 1):
+            remove_temporaries(round_dir(run_dir, t))  # left by a process killed mid-write
+        remove_temporaries(run_dir)
+    state.wait_for_everyone()
     write_manifest(run_dir, config, source)
     report = progress or (lambda stage, t: None)
     eval_prompts = pool[: config.eval_prompts]
-    start = _first_unfinished_round(run_dir, config.num_rounds)
-    for folder in (run_dir, *(round_dir(run_dir, t) for t in range(start, config.num_rounds + 1))):
-        remove_temporaries(folder)  # left by a process killed mid-write
     if start > 0:
         logger.info("resuming at round %d", start)
         policy = load_policy(
