@@ -121,6 +121,38 @@ def test_ball_constrained_matches_scipy_minimize(seed: int) -> None:
     np.testing.assert_allclose(ours, ref.x, atol=1e-5)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_ball_keeps_least_squares_fit_nearest_to_start(seed: int) -> None:
+    """Wide ``a`` (a null space): least-squares fits reach the ball; take the one nearest
+    ``theta_t``, as a constrained minimisation of the distance agrees."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(3, 7))
+    theta_0 = 0.3 * rng.normal(size=7)
+    theta_0 = a.T @ np.linalg.lstsq(a.T, theta_0, rcond=None)[0]  # in the row space of a
+    c = a @ theta_0
+    radius = float(np.linalg.norm(theta_0)) + 0.5
+    start = 3.0 * rng.normal(size=7)  # far outside the ball
+    ours = ball_least_squares(a, c, radius, start=start)
+    ref = scipy.optimize.minimize(
+        lambda t: np.sum((t - start) ** 2),
+        theta_0,
+        constraints=[
+            {"type": "eq", "fun": lambda t: a @ t - c},
+            {"type": "ineq", "fun": lambda t: radius**2 - t @ t},
+        ],
+        method="SLSQP",
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
+    np.testing.assert_allclose(a @ ref.x, c, atol=1e-6)  # the peer's answer is feasible
+    assert ref.x @ ref.x <= radius**2 + 1e-6
+    np.testing.assert_allclose(a @ ours, c, atol=1e-9)  # ours is a zero-residual fit
+    assert np.linalg.norm(ours) == pytest.approx(radius, abs=1e-9)
+    np.testing.assert_allclose(ours, ref.x, atol=1e-4)
+    assert np.linalg.norm(ours - start) <= np.linalg.norm(ref.x - start) + 1e-6
+    # Nearer theta_t than the minimum-norm fit the earlier rule returned.
+    assert np.linalg.norm(ours - start) < np.linalg.norm(theta_0 - start) - 1e-3
+
+
 def test_population_map_is_sharpening(rng: np.random.Generator) -> None:
     """Eq. (2) with reference pi_t: pi_t^(1 + 1/beta), renormalised."""
     pi_t = TabularPolicy(rng.normal(size=(4, 6)))

@@ -153,7 +153,8 @@ def _tabular_update(
 def _linear_update(
     pi_t: LinearSoftmaxPolicy, pi_ref: Policy, pairs: Pairs, beta: float
 ) -> LinearSoftmaxPolicy:
-    """Linear-softmax ERM: minimum-norm least squares, then the ball ``||theta|| <= B``."""
+    """Linear-softmax ERM: the minimum-norm change, or, when that leaves the ball
+    ``||theta|| <= B``, the constrained minimiser nearest to ``theta_t``."""
     features = pi_t.pair_features(pairs.x, pairs.y, pairs.y_prime)  # (n, d)
     b = pairs.reward_diff / beta
     if pi_ref is not pi_t:
@@ -161,21 +162,24 @@ def _linear_update(
     delta, *_ = np.linalg.lstsq(features, b, rcond=None)
     theta = pi_t.theta + delta
     if pi_t.radius is not None and np.linalg.norm(theta) > pi_t.radius:
-        theta = ball_least_squares(features, b + features @ pi_t.theta, pi_t.radius)
+        theta = ball_least_squares(
+            features, b + features @ pi_t.theta, pi_t.radius, start=pi_t.theta
+        )
     return pi_t.with_params(theta=theta)
 
 
-def ball_least_squares(a: FloatArray, c: FloatArray, radius: float) -> FloatArray:
-    """``argmin ||a theta - c||^2`` subject to ``||theta|| <= radius``.
+def ball_least_squares(
+    a: FloatArray, c: FloatArray, radius: float, start: FloatArray | None = None
+) -> FloatArray:
+    """``argmin ||a theta - c||^2`` subject to ``||theta|| <= radius``, nearest to ``start``.
 
-    Through the SVD ``a = U S V^T``: ``theta(lam) = V diag(s / (s^2 + lam)) U^T c`` has a norm
-    that falls as ``lam`` grows; the constrained optimum is the minimum-norm least-squares
-    solution when that lies in the ball, otherwise ``theta(lam)`` with norm exactly ``radius``.
-
-    Notes:
-        When the unconstrained solutions reach the ball but the one closest to ``theta_t``
-        does not, this returns the minimum-norm solution (closest to 0, not to ``theta_t``).
-        Listed in docs/deviations.md.
+    Through the SVD ``a = U S V^T``: the least-squares solutions are ``theta_0 + z`` with
+    ``theta_0 = V diag(1/s) U^T c`` (the one of minimum norm) and ``z`` in the null space of
+    ``a``. When ``||theta_0|| <= radius`` some of them lie in the ball; the one nearest to
+    ``start`` (``theta_t``) takes ``z`` as the null-space part of ``start``, shrunk onto the
+    ball ``||z||^2 <= radius^2 - ||theta_0||^2``. Otherwise the constrained optimum is unique:
+    ``theta(lam) = V diag(s / (s^2 + lam)) U^T c``, whose norm falls as ``lam`` grows, at the
+    ``lam > 0`` where it equals ``radius``.
     """
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     keep = s > s.max(initial=0.0) * max(a.shape) * np.finfo(float).eps
@@ -186,7 +190,13 @@ def ball_least_squares(a: FloatArray, c: FloatArray, radius: float) -> FloatArra
         return float(np.linalg.norm(s * coef / (s**2 + lam)))
 
     if norm_at(0.0) <= radius:
-        return vt.T @ (coef / s)
+        theta_0 = vt.T @ (coef / s)
+        if start is None:
+            return theta_0
+        z = start - vt.T @ (vt @ start)  # the null-space part of start
+        room = np.sqrt(max(radius**2 - float(theta_0 @ theta_0), 0.0))
+        z_norm = float(np.linalg.norm(z))
+        return theta_0 + (z if z_norm <= room else z * (room / z_norm))
     upper = 1.0
     while norm_at(upper) > radius:
         upper *= 10.0
