@@ -254,6 +254,8 @@ def _budget_rows(failures: list[float]) -> tuple[list[dict[str, Any]], dict]:
         ([0.1, 0.3, 0.4, 0.5], "contradicted"),
         ([0.2, 0.2, 0.2, 0.2], "inconclusive"),
         ([0.0, 0.0, 0.0, 0.0], "inconclusive"),
+        ([0.3, 0.5, 0.5, 0.3], "inconclusive"),  # better than T = 2, 4; tied with T = 8
+        ([0.3, 0.5, 0.4, 0.1], "confirmed"),  # T = 8 beats one step, T = 2 does not
     ],
 )
 def test_budget_verdict(failures: list[float], status: str) -> None:
