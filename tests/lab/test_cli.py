@@ -12,7 +12,7 @@ SRLM = [sys.executable, "-c", "from srlm.cli import main; main()"]
 
 
 def srlm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SRLM, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*SRLM, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 def test_run_prints_table_and_writes_run_dir(tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ def test_accelerate_launch_two_processes_same_rows(tiny_dir: Path, tmp_path: Pat
             "--master_port", str(_free_port()), str(srlm), "lm", "run", str(config),
         ]  # fmt: skip
         env = {**os.environ, "OMP_NUM_THREADS": "1", "ACCELERATE_USE_CPU": "1"}
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert json.loads((run_dir / "manifest.json").read_text())["processes"] == procs
         lines = (run_dir / "metrics.jsonl").read_text().splitlines()
