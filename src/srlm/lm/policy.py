@@ -129,7 +129,9 @@ class LMPolicy:
         """Sample ``N`` responses per prompt (or one greedy response) with the KV cache.
 
         Returns ``responses[i][j]``: the token ids of the j-th response to prompt i, cut after
-        the first end-of-sequence token (which is kept).
+        the first end-of-sequence token (which is kept). Batch ``k`` is seeded by
+        ``seed + k * batch_size``; under a data-parallel launch the batches are spread over
+        the processes and every process returns the whole list.
         """
         import torch
 
@@ -180,7 +182,11 @@ class LMPolicy:
     def logps(
         self, prompts: list[Ids], responses: list[Ids], batch_size: int, average: bool = False
     ) -> np.ndarray:
-        """``log pi(y|x)`` (Eq. 1) for aligned lists of prompts and responses, shape (batch,)."""
+        """``log pi(y|x)`` (Eq. 1) for aligned lists of prompts and responses, shape (batch,).
+
+        Under a data-parallel launch the batches are spread over the processes and every
+        process returns the whole array.
+        """
         import torch
 
         self.model.eval()
