@@ -30,6 +30,17 @@ class Instance:
     correct: IntArray | None = None
 
 
+def seed_streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    """The two independent random streams of a run: one draws the instance, one the data."""
+    instance_seed, data_seed = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(instance_seed), np.random.default_rng(data_seed)
+
+
+def instance_of(cfg: LabConfig) -> Instance:
+    """The instance a run with ``cfg`` starts from (its seed's instance stream)."""
+    return build_instance(cfg, seed_streams(cfg.seed)[0])
+
+
 def build_instance(cfg: LabConfig, rng: np.random.Generator) -> Instance:
     """Draw ``pi_0`` from the configured family (calibrated to ``target_kappa`` if given)."""
     weights = np.full(cfg.num_prompts, 1.0 / cfg.num_prompts)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from srlm.config import LabConfig
-from srlm.instance import Instance, build_instance
+from srlm.instance import Instance, build_instance, seed_streams
 from srlm.io import manifest, write_csv, write_json, write_npz
 from srlm.metrics import accuracy, policy_metrics, sampled_kappa, step_metrics, token_metrics
 from srlm.policies.base import Policy
@@ -76,9 +76,7 @@ def run_rounds(
             each round's pairs and parameters.
         on_round: Called with each row as it is made (progress reporting).
     """
-    instance_rng, data_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(2)
-    )
+    instance_rng, data_rng = seed_streams(cfg.seed)
     if instance is None:
         instance = build_instance(cfg, instance_rng)
     reward = make_reward(cfg.reward, cfg.noise_std, cfg.judge_levels)

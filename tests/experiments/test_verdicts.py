@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from srlm.experiments import contraction, correctness, fade, onestep, rates, rounds_needed, trap
+from srlm.config import LabConfig, parse_config
+from srlm.experiments import (
+    contraction,
+    correctness,
+    fade,
+    linear,
+    onestep,
+    rates,
+    rounds_needed,
+    trap,
+)
 from srlm.experiments.base import mean_ci
+from srlm.loop import run_rounds
 
 SEEDS = [0, 1, 2, 3, 4]
 
@@ -324,3 +336,66 @@ def test_mean_ci_matches_the_t_interval() -> None:
     mean, low, high = mean_ci(values)
     half = 3.182446305284263 * values.std(ddof=1) / 2  # t_{0.975, 3}
     assert mean == 2.5 and np.isclose(low, 2.5 - half) and np.isclose(high, 2.5 + half)
+
+
+# --- Claim 7 -----------------------------------------------------------------------------
+
+
+def test_linear_d_eff_is_that_of_the_features_the_run_used(tmp_path: Path) -> None:
+    """``d_eff`` from the covariance of the features a run saved, not the nominal spectrum."""
+    cfg = parse_config(
+        LabConfig,
+        {
+            "policy": "linear",
+            "num_prompts": 40,
+            "num_responses": 6,
+            "feature_dim": 8,
+            "spectrum": "flat",
+            "num_rounds": 1,
+            "pairs_per_round": 16,
+            "save_rounds": True,
+            "seed": 3,
+        },
+    )
+    run_rounds(cfg, run_dir=tmp_path)
+    with np.load(tmp_path / "instance.npz") as saved:
+        phi, weights = saved["phi"], saved["weights"]
+    # Independent formulation: a weighted sum of outer products, one (x, y) at a time.
+    cov = sum(
+        weights[x] / phi.shape[1] * np.outer(phi[x, y], phi[x, y])
+        for x in range(phi.shape[0])
+        for y in range(phi.shape[1])
+    )
+    lam = np.linalg.eigvalsh(cov)
+    expected = float(np.sum(lam / (lam + 1.0 / 16)))
+    assert np.trace(cov) <= 1.0 + 1e-12
+    assert linear.features_d_eff(cfg) == pytest.approx(expected, rel=1e-10)
+    assert expected < 8 * 0.9  # the nominal flat spectrum would give d_eff(1/16) = 7.5
+
+
+def _linear_rows(failure_of: Any, seeds: list[int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "spectrum": s,
+            "feature_dim": d,
+            "seed": seed,
+            "d_eff": d / 4 if s == "flat" else d / 16,
+            "failure_rate": failure_of(d) * float(_noise(1, 0.02, seed + d)[0]),
+        }
+        for s in ("flat", "exp")
+        for d in (2, 4, 8, 16)
+        for seed in seeds
+    ]
+
+
+@pytest.mark.parametrize(("power", "status"), [(1.0, "confirmed"), (2.0, "contradicted")])
+def test_linear_verdict_reads_the_slope_in_d_eff(power: float, status: str) -> None:
+    params = {
+        "dims": [2, 4, 8, 16],
+        "spectra": ["flat", "exp"],
+        "seeds": SEEDS,
+        "base": {"beta": 0.125},
+    }
+    verdict = linear.verdict(_linear_rows(lambda d: 1e-3 * d**power, SEEDS), params)
+    assert verdict.status == status
+    assert float(verdict.numbers["flat_slope"]) == pytest.approx(power, abs=0.05)

@@ -137,11 +137,12 @@ def hard_verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
             params["ns"],
             params["seeds"],
         )
-        fit, note, _ = positive_slope(ns, failure)
-        bound_slope = float(
-            np.polyfit(np.log(ns), np.log(_hard_bound(rows, params, kappa_0)), 1)[0]
-        )
-        ratio = failure.mean(axis=0) / _hard_bound(rows, params, kappa_0)
+        fit, note, kept = positive_slope(ns, failure)
+        bound = _hard_bound(rows, params, kappa_0)
+        # The bound's slope over the same n as the measured one (all n when there is no fit).
+        cols = kept if len(kept) >= 2 else list(range(ns.size))
+        bound_slope = float(np.polyfit(np.log(ns[cols]), np.log(bound[cols]), 1)[0])
+        ratio = failure.mean(axis=0) / bound
         numbers[f"k{kappa_0:g}_min_ratio"] = float(ratio.min())
         if fit is None:
             statuses.append("inconclusive")

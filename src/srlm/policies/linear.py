@@ -50,6 +50,18 @@ class LinearSoftmaxPolicy(Policy):
         theta = np.asarray(params["theta"], dtype=np.float64)
         return LinearSoftmaxPolicy(phi=self.phi, theta=theta, radius=self.radius)
 
+    def feature_covariance(self, weights: FloatArray) -> FloatArray:
+        """``Sigma = E_{x ~ D} mean_y phi(x, y) phi(x, y)^T``, shape (d, d).
+
+        The feature covariance of Corollary 6.4, taken as the second moment of the features
+        under the prompt distribution ``D`` (``weights``, shape (P,)) with responses weighted
+        equally. Since ``||phi|| <= 1``, its trace is at most 1.
+        """
+        num_responses = self.phi.shape[1]
+        weighted = self.phi * np.sqrt(weights / num_responses)[:, None, None]
+        flat = weighted.reshape(-1, self.dim)
+        return flat.T @ flat
+
     def pair_features(self, x: IntArray, y: IntArray, y_prime: IntArray) -> FloatArray:
         """``phi(x, y) - phi(x, y')`` for each pair, shape (n, d)."""
         return self.phi[x, y] - self.phi[x, y_prime]
