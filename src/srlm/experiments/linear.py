@@ -153,6 +153,9 @@ def plot(rows: Rows, params: dict[str, Any]) -> Figure:
     j = int(np.argmax(flat > 0)) if np.any(flat > 0) else 0
     guide = anchored_power(dims[j:], BOUND_EXPONENT, dims[j], max(flat[j], 1e-4))
     theory(ax0, dims[j:], guide, "bound's d log(nB/rho) shape (constant unknown)")
+    flat_d_eff = d_eff(rows, params, "flat")
+    guide_eff = anchored_power(flat_d_eff[j:], BOUND_EXPONENT, flat_d_eff[j], max(flat[j], 1e-4))
+    theory(ax1, flat_d_eff[j:], guide_eff, "linear in d_eff (constant unknown)")
     ax0.set(
         xscale="log", yscale="log", xlabel="feature dimension d", ylabel="failure after T rounds"
     )
