@@ -7,6 +7,7 @@ into place, so a killed run never leaves a half-written file that a resume would
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -76,15 +77,20 @@ def write_npz(path: Path, **arrays: np.ndarray) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The current git commit of the srlm source tree, or None outside a checkout."""
+    """The current git commit of the srlm source tree, or None outside a checkout.
+
+    Asked once per process: every manifest a process writes names the same commit, even when a
+    loaded machine would make a later ``git`` call slow.
+    """
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
             cwd=Path(__file__).resolve().parent,
             capture_output=True,
             text=True,
-            timeout=5,
+            timeout=60,
             check=True,
         )
     except (OSError, subprocess.SubprocessError):

@@ -373,17 +373,22 @@ def test_linear_d_eff_is_that_of_the_features_the_run_used(tmp_path: Path) -> No
     assert expected < 8 * 0.9  # the nominal flat spectrum would give d_eff(1/16) = 7.5
 
 
-def _linear_rows(failure_of: Any, seeds: list[int]) -> list[dict[str, Any]]:
+def _linear_rows(
+    failure_of: Any,
+    seeds: list[int],
+    flat_d_eff: Any = lambda d: d / 4,
+    dims: tuple[int, ...] = (2, 4, 8, 16),
+) -> list[dict[str, Any]]:
     return [
         {
             "spectrum": s,
             "feature_dim": d,
             "seed": seed,
-            "d_eff": d / 4 if s == "flat" else d / 16,
+            "d_eff": flat_d_eff(d) if s == "flat" else d / 16,
             "failure_rate": failure_of(d) * float(_noise(1, 0.02, seed + d)[0]),
         }
         for s in ("flat", "exp")
-        for d in (2, 4, 8, 16)
+        for d in dims
         for seed in seeds
     ]
 
@@ -399,3 +404,24 @@ def test_linear_verdict_reads_the_slope_in_d_eff(power: float, status: str) -> N
     verdict = linear.verdict(_linear_rows(lambda d: 1e-3 * d**power, SEEDS), params)
     assert verdict.status == status
     assert float(verdict.numbers["flat_slope"]) == pytest.approx(power, abs=0.05)
+    assert float(verdict.numbers["flat_slope_d"]) == pytest.approx(power, abs=0.05)
+
+
+def test_linear_verdict_tells_theorem_from_corollary() -> None:
+    """Failure linear in ``d`` agrees with Theorem 6.2; if ``d_eff`` saturates meanwhile, the
+    same failure grows faster than ``d_eff`` and contradicts Corollary 6.4 alone."""
+    params = {
+        "dims": [2, 4, 8, 16, 32, 64],
+        "spectra": ["flat", "exp"],
+        "seeds": SEEDS,
+        "base": {"beta": 0.125},
+    }
+    saturating = _linear_rows(
+        lambda d: 1e-3 * d, SEEDS, lambda d: 16 * d / (16 + d), tuple(params["dims"])
+    )
+    verdict = linear.verdict(saturating, params)
+    assert verdict.status == "contradicted"
+    assert float(verdict.numbers["flat_slope_d"]) == pytest.approx(1.0, abs=0.05)
+    assert float(verdict.numbers["flat_low"]) > 1.1
+    assert "flat: slope in d_eff" in verdict.reason and "in d_eff" in verdict.reason
+    assert verdict.reason.count("(faster than linear)") == 1
