@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from srlm.policies.base import FloatArray, IntArray, Policy
+from srlm.policies.base import FloatArray, IntArray, Policy, entries
 
 
 class SelfReward(ABC):
@@ -34,7 +34,7 @@ class SelfReward(ABC):
         the tabular closed form needs only these values at the touched responses.
         """
         table = self.node_reward(pi_t)
-        return None if table is None else table[x, y]
+        return None if table is None else entries(table, x, y)
 
     def potential(self, pi_t: Policy) -> Callable[[IntArray, IntArray], FloatArray] | None:
         """``(x, y) -> r_t(x, y)`` up to a per-prompt constant, or None if not a potential."""
@@ -89,7 +89,7 @@ class LogLikelihood(_PotentialReward):
 
     def potential_at(self, pi_t: Policy, x: IntArray, y: IntArray) -> FloatArray:
         # log pi_t(y|x) = s(x, y) - log Z(x): the scores, without computing any Z(x).
-        return pi_t.scores()[x, y]
+        return entries(pi_t.scores(), x, y)
 
 
 @dataclass(frozen=True)

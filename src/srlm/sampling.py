@@ -56,10 +56,9 @@ def sorted_uniforms(counts: IntArray, rng: np.random.Generator) -> FloatArray:
     total = np.cumsum(gaps)
     ends = np.cumsum(counts + 1) - 1  # index of each group's extra (m+1)-th gap
     start = np.concatenate([[0.0], total[ends[:-1]]])  # cumulative sum before each group
-    group = np.repeat(np.arange(counts.size), counts)
     keep = np.ones(total.size, dtype=np.bool_)
     keep[ends] = False
-    return (total[keep] - start[group]) / (total[ends] - start)[group]
+    return (total[keep] - np.repeat(start, counts)) / np.repeat(total[ends] - start, counts)
 
 
 def sample_rows(

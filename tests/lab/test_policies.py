@@ -8,11 +8,20 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from srlm.policies.base import entries
 from srlm.policies.families import calibrate, kappa, plant_correct, planted_family
 from srlm.policies.linear import LinearSoftmaxPolicy, make_features, spectrum_eigenvalues
 from srlm.policies.tabular import TabularPolicy
 from srlm.policies.token import TokenPolicy, capped_top_token
 from srlm.sampling import sample_pairs, sample_prompts, sample_rows, sorted_uniforms
+
+
+def test_entries_match_two_index_fancy_indexing(rng: np.random.Generator) -> None:
+    table = rng.normal(size=(7, 5))
+    x, y = rng.integers(0, 7, 40), rng.integers(0, 5, 40)
+    np.testing.assert_array_equal(entries(table, x, y), table[x, y])
+    strided = rng.normal(size=(5, 7)).T  # not C-contiguous
+    np.testing.assert_array_equal(entries(strided, x, y), strided[x, y])
 
 
 def test_sampling_frequencies_match_probabilities(rng: np.random.Generator) -> None:

@@ -22,6 +22,12 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
+def entries(table: FloatArray, x: IntArray, y: IntArray) -> FloatArray:
+    """``table[x, y]`` for index arrays ``x, y``, read as one flat ``take`` (the same values;
+    numpy's two-index fancy indexing takes about twice as long on large tables)."""
+    return np.take(table.reshape(-1), x * table.shape[1] + y)
+
+
 def log_softmax(scores: FloatArray) -> FloatArray:
     """Row-wise log-softmax of a (P, Y) array, stable for large scores."""
     shifted = scores - scores.max(axis=1, keepdims=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from srlm.policies.base import FloatArray, IntArray, Policy
+from srlm.policies.base import FloatArray, IntArray, Policy, entries
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,7 +34,7 @@ class TabularPolicy(Policy):
         return TabularPolicy(logits=np.asarray(params["logits"], dtype=np.float64))
 
     def pair_score_diff(self, x: IntArray, y: IntArray, y_prime: IntArray) -> FloatArray:
-        return self.logits[x, y] - self.logits[x, y_prime]
+        return entries(self.logits, x, y) - entries(self.logits, x, y_prime)
 
     def pair_score_diff_vjp(
         self, x: IntArray, y: IntArray, y_prime: IntArray, g: FloatArray

@@ -64,10 +64,14 @@ def build_pair_graph(num_logits: int, first: IntArray, second: IntArray) -> Pair
 
     # Connected components of the undirected pair graph on the touched nodes.
     size = touched.size
-    ones = np.ones(u.size, dtype=np.int8)
+    # float64 weights and int32 indices are what scipy's traversal takes as they are; any
+    # other dtype makes it convert, and canonicalise, a copy first (twice the time).
+    ones = np.ones(u.size)
+    index = compact.dtype
     if np.all(u[1:] >= u[:-1]):  # rows already grouped (sampled pairs are): skip the sort
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=size))])
-        adjacency = csr_matrix((ones, v, indptr), shape=(size, size))
+        indptr = np.zeros(size + 1, dtype=index)
+        np.cumsum(np.bincount(u, minlength=size), out=indptr[1:])
+        adjacency = csr_matrix((ones, v.astype(index), indptr), shape=(size, size))
     else:
         adjacency = csr_matrix((ones, (u, v)), shape=(size, size))
     num_components, component = connected_components(adjacency, directed=False)
