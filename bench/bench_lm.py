@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 N_PAIRS, BATCH, WIDTH, LAYERS = 128, 16, 256, 4
@@ -49,6 +50,14 @@ def _model(seed: int = 0) -> Any:
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process's own address space, in MB.
+
+    ``VmHWM`` starts afresh at ``exec``; ``getrusage``'s ``ru_maxrss`` would carry over the
+    peak of the parent that forked this worker (``make bench`` runs the lab benchmark first).
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 

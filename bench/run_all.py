@@ -18,7 +18,7 @@ def main() -> None:
     except ImportError as err:  # the LM benchmark needs the LM extras
         print(f"skipping the LM benchmark: {err}")
         return
-    bench_lm.main([])
+    bench_lm.main()
 
 
 if __name__ == "__main__":
