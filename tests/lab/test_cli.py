@@ -59,7 +59,15 @@ def test_missing_config_file(tmp_path: Path) -> None:
     assert out.returncode == 2 and "file not found" in out.stderr
 
 
-def test_sweep_bad_grid_field_writes_nothing(tmp_path: Path) -> None:
-    out = srlm("lab", "sweep", "--grid", "bogus=1,2", "--out", "s", cwd=tmp_path)
-    assert out.returncode == 2 and "grid.bogus" in out.stderr
+@pytest.mark.parametrize(
+    ("grid", "message"), [("bogus=1,2", "grid.bogus"), ("beta=1,-1", "beta=-1")]
+)
+def test_sweep_bad_grid_is_one_line_and_writes_nothing(
+    tmp_path: Path, grid: str, message: str
+) -> None:
+    out = srlm("lab", "sweep", "--grid", grid, "--out", "s", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stdout.strip() == ""  # no progress bar before the error
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], out.stderr
     assert not (tmp_path / "s").exists()

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
 from srlm.cli.common import EXTRA_ARGS, fields_help, parse_overrides, rounds_table
 from srlm.config import LabConfig, load_yaml, parse_config
@@ -103,8 +103,17 @@ def sweep(
     base = _load(config, ctx.args)
     parsed_grid, parsed_seeds = _parse_grid(grid), _parse_seeds(seeds)
     columns = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress("[progress.description]{task.description}", *columns) as progress:
-        task = progress.add_task("cells", total=None)
+    progress = Progress("[progress.description]{task.description}", *columns)
+    tasks: list[TaskID] = []
+
+    def on_cell_done(done: int, total: int) -> None:
+        # First called once the grid is validated, so bad input shows no bar, only its error.
+        if not tasks:
+            progress.start()
+            tasks.append(progress.add_task("cells", total=total))
+        progress.update(tasks[0], completed=done, total=total)
+
+    try:
         rows = run_sweep(
             base,
             parsed_grid,
@@ -112,7 +121,9 @@ def sweep(
             out,
             backend=backend,  # type: ignore[arg-type]
             jobs=jobs or None,
-            on_cell_done=lambda done, total: progress.update(task, completed=done, total=total),
+            on_cell_done=on_cell_done,
         )
+    finally:
+        progress.stop()
     cells = len({row["cell"] for row in rows})
     Console().print(f"{len(rows)} rows from {cells} cells: {out / 'results.csv'}")
