@@ -12,7 +12,7 @@ from typing import Any
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from srlm.cli.common import EXTRA_ARGS, fields_help, parse_overrides, rounds_table
 from srlm.config import LabConfig, load_yaml, parse_config
@@ -104,14 +104,13 @@ def sweep(
     parsed_grid, parsed_seeds = _parse_grid(grid), _parse_seeds(seeds)
     columns = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     progress = Progress("[progress.description]{task.description}", *columns)
-    tasks: list[TaskID] = []
 
     def on_cell_done(done: int, total: int) -> None:
         # First called once the grid is validated, so bad input shows no bar, only its error.
-        if not tasks:
+        if not progress.tasks:
             progress.start()
-            tasks.append(progress.add_task("cells", total=total))
-        progress.update(tasks[0], completed=done, total=total)
+            progress.add_task("cells", total=total)
+        progress.update(progress.tasks[0].id, completed=done, total=total)
 
     try:
         rows = run_sweep(

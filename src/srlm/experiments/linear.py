@@ -119,11 +119,12 @@ def verdict(rows: Rows, params: dict[str, Any]) -> Verdict:
     for spectrum in params["spectra"]:
         failure = _failure(rows, params, spectrum)
         numbers[f"{spectrum}_failure_dmax"] = float(failure[:, -1].mean())
-        numbers[f"{spectrum}_d_eff_max"] = float(d_eff(rows, params, spectrum)[-1])
-        # (suffix, x axis, whether the bound speaks about this spectrum on this axis)
-        axes = [("_d", dims, spectrum == "flat"), ("", d_eff(rows, params, spectrum), True)]
-        for suffix, x, tested in axes:
-            axis = "d" if suffix else "d_eff"
+        effective = d_eff(rows, params, spectrum)
+        numbers[f"{spectrum}_d_eff_max"] = float(effective[-1])
+        # (axis name, suffix of its numbers, x values, whether a bound speaks of this spectrum
+        # on this axis)
+        axes = [("d", "_d", dims, spectrum == "flat"), ("d_eff", "", effective, True)]
+        for axis, suffix, x, tested in axes:
             fit, note, _ = positive_slope(x, failure)
             if fit is None:
                 if tested:
