@@ -8,18 +8,17 @@ of rows run on all cores (numpy releases the GIL in these loops).
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from srlm.parallel import default_workers, run_blocks
+
 if TYPE_CHECKING:
     from srlm.policies.base import FloatArray, IntArray, Policy
 
-# Below this many logits a single thread is faster than starting a pool.
-_THREADED_MIN_LOGITS = 2_000_000
-# Logits per block: a block's CDF (2 MiB) stays in cache while its sorted queries walk it.
+# Logits per block of rows. Each block draws from its own random stream, so this number is
+# part of what a seed means: changing it changes every sample drawn from a large table.
 _BLOCK_LOGITS = 2**18
 
 
@@ -71,8 +70,7 @@ def sample_rows(
     """Independent draws from each requested row of a categorical given by unnormalised log-probs.
 
     Inverse-CDF sampling on concatenated row CDFs: within a block of rows, row ``r`` occupies
-    ``(r, r + 1]`` of one increasing array, so one ``searchsorted`` serves the block (blocks
-    are small enough to stay in cache, which matters more than the number of calls). Draws
+    ``(r, r + 1]`` of one increasing array, so one ``searchsorted`` serves the block. Draws
     come back aligned with ``x``. Within a row, draw 0 is in increasing response order and
     every later draw is shuffled, so each draw is i.i.d. from its row and the draws of one
     entry are independent of each other. Each block has its own random stream, so the
@@ -96,7 +94,7 @@ def sample_rows(
 
     # Contiguous blocks of needed rows, each with its slice of the draws and its own stream.
     if workers is None:
-        workers = (os.cpu_count() or 1) if scores.size >= _THREADED_MIN_LOGITS else 1
+        workers = default_workers(scores.size)
     rows_per_block = max(1, _BLOCK_LOGITS // scores.shape[1])
     bounds = np.append(np.arange(0, rows.size, rows_per_block), rows.size)
     starts = np.concatenate([[0], np.cumsum(counts)])
@@ -109,12 +107,7 @@ def sample_rows(
             scores, rows[a:b], counts[a:b], draws, streams[k]
         )
 
-    if workers == 1:
-        for k in range(bounds.size - 1):
-            block(k)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(block, range(bounds.size - 1)))
+    run_blocks(block, bounds.size - 1, workers)
     if order is None:
         return y_sorted
     y = np.empty_like(y_sorted)

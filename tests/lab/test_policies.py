@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from srlm import parallel
 from srlm.policies.base import entries
 from srlm.policies.families import calibrate, kappa, plant_correct, planted_family
 from srlm.policies.linear import LinearSoftmaxPolicy, make_features, spectrum_eigenvalues
@@ -22,6 +23,18 @@ def test_entries_match_two_index_fancy_indexing(rng: np.random.Generator) -> Non
     np.testing.assert_array_equal(entries(table, x, y), table[x, y])
     strided = rng.normal(size=(5, 7)).T  # not C-contiguous
     np.testing.assert_array_equal(entries(strided, x, y), strided[x, y])
+
+
+def test_entries_read_in_threaded_blocks_match_fancy_indexing(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Long index arrays are read in blocks on several threads, with the same values."""
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)
+    table = rng.normal(size=(300, 40))
+    size = 2 * parallel.BLOCK_SIZE + 17  # three blocks, the last one short
+    assert parallel.default_workers(size, min_size=parallel.BLOCK_SIZE) == 3
+    x, y = rng.integers(0, 300, size), rng.integers(0, 40, size)
+    np.testing.assert_array_equal(entries(table, x, y), table[x, y])
 
 
 def test_sampling_frequencies_match_probabilities(rng: np.random.Generator) -> None:

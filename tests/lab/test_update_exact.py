@@ -11,6 +11,7 @@ from scipy.sparse.linalg import lsqr
 
 from srlm.policies.linear import LinearSoftmaxPolicy
 from srlm.policies.tabular import TabularPolicy
+from srlm.update import erm
 from srlm.update.erm import Pairs, ball_least_squares, exact_update, square_loss
 from srlm.update.population import population_update
 
@@ -62,6 +63,31 @@ def test_closed_form_and_graph_solver_agree(rng: np.random.Generator) -> None:
     np.testing.assert_allclose(
         closed.policy.params["logits"], general.policy.params["logits"], atol=1e-10
     )
+
+
+@pytest.mark.parametrize("reference", ["current", "initial"])
+def test_closed_form_by_blocks_of_prompts_matches_one_block(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch, reference: str
+) -> None:
+    """Grouped pairs are solved by blocks of prompts on several threads; pairs in any other
+    order by one block over the whole table. Both give the same logits, bit for bit."""
+    monkeypatch.setattr(erm, "_UPDATE_BLOCK_SIZE", 3 * 30)  # blocks of 3 prompts
+    pi_t, pairs = random_round(rng, num_prompts=40, num_responses=30, n=500)
+    pi_ref = pi_t if reference == "current" else TabularPolicy(rng.normal(size=(40, 30)))
+    assert np.all(np.diff(pairs.x) >= 0)  # sampled pairs come grouped by prompt
+    order = rng.permutation(pairs.x.size)
+    shuffled = Pairs(pairs.x[order], pairs.y[order], pairs.y_prime[order], pairs.reward_diff[order])
+
+    by_blocks, log_ratio = erm._potential_update(
+        pi_t, pi_ref, pairs, 0.6, pi_t.log_probs(), workers=3
+    )
+    whole, shuffled_ratio = erm._potential_update(
+        pi_t, pi_ref, shuffled, 0.6, pi_t.log_probs(), workers=3
+    )
+    np.testing.assert_array_equal(by_blocks, whole)
+    np.testing.assert_array_equal(log_ratio[order], shuffled_ratio)
+    expected = scipy_min_norm_change(pi_t, pi_ref, pairs, 0.6)
+    np.testing.assert_allclose(by_blocks, expected, atol=1e-8, rtol=0)
 
 
 def test_closed_form_scales_components_about_their_mean() -> None:

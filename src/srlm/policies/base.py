@@ -18,14 +18,29 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
+from srlm.parallel import BLOCK_SIZE, default_workers, run_blocks
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
 def entries(table: FloatArray, x: IntArray, y: IntArray) -> FloatArray:
-    """``table[x, y]`` for index arrays ``x, y``, read as one flat ``take`` (the same values;
-    numpy's two-index fancy indexing takes about twice as long on large tables)."""
-    return np.take(table.reshape(-1), x * table.shape[1] + y)
+    """``table[x, y]`` for index arrays ``x, y``, read as flat ``take`` calls (the same values;
+    numpy's two-index fancy indexing takes about twice as long on large tables). Long index
+    arrays are read in blocks on all cores: each read waits on memory, not on arithmetic."""
+    flat, num_cols = table.reshape(-1), table.shape[1]
+    workers = default_workers(x.size, min_size=BLOCK_SIZE)
+    if workers == 1 or x.ndim != 1:
+        return np.take(flat, x * num_cols + y)
+    out = np.empty(x.shape, dtype=table.dtype)
+    bounds = np.append(np.arange(0, x.size, BLOCK_SIZE), x.size)
+
+    def block(k: int) -> None:
+        part = slice(bounds[k], bounds[k + 1])
+        np.take(flat, x[part] * num_cols + y[part], out=out[part])
+
+    run_blocks(block, bounds.size - 1, workers)
+    return out
 
 
 def log_softmax(scores: FloatArray) -> FloatArray:

@@ -1,0 +1,32 @@
+"""Threads over independent blocks of one large array computation.
+
+numpy releases the GIL inside its loops, so blocks of rows run side by side on every core.
+Each block writes only its own slice of the output, so the result does not depend on how
+many threads run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+# Below this many array entries one thread is faster than starting a pool.
+THREADED_MIN_SIZE = 2_000_000
+# Entries per block of a threaded gather: large enough that the per-call cost is small.
+BLOCK_SIZE = 2**18
+
+
+def default_workers(size: int, min_size: int = THREADED_MIN_SIZE) -> int:
+    """Every core for an array of ``size`` entries, or one thread below ``min_size``."""
+    return (os.cpu_count() or 1) if size >= min_size else 1
+
+
+def run_blocks(block: Callable[[int], None], count: int, workers: int) -> None:
+    """Call ``block(k)`` for ``k = 0 .. count - 1`` on ``workers`` threads."""
+    if workers <= 1 or count <= 1:
+        for k in range(count):
+            block(k)
+        return
+    with ThreadPoolExecutor(min(workers, count)) as pool:
+        list(pool.map(block, range(count)))  # list() re-raises a block's exception
