@@ -51,7 +51,7 @@ def sorted_uniforms(counts: IntArray, rng: np.random.Generator) -> FloatArray:
     Uses the order statistics of the uniform: with ``E_1 .. E_{m+1}`` i.i.d. exponential,
     ``(E_1 + .. + E_k) / (E_1 + .. + E_{m+1})``, k = 1..m, are m sorted uniforms.
     """
-    gaps = rng.exponential(size=int(counts.sum()) + counts.size)
+    gaps = rng.standard_exponential(size=int(counts.sum()) + counts.size)
     total = np.cumsum(gaps)
     ends = np.cumsum(counts + 1) - 1  # index of each group's extra (m+1)-th gap
     start = np.concatenate([[0.0], total[ends[:-1]]])  # cumulative sum before each group
@@ -127,7 +127,9 @@ def _sample_block(
     contiguous = rows.size > 0 and rows[-1] - rows[0] + 1 == rows.size
     sub = scores[rows[0] : rows[-1] + 1] if contiguous else scores[rows]  # (R, Y), a view if it can
 
-    # CDF of each row, normalised, offset by its position in the block: (R, Y). Scores are
+    # Each row normalised, then one running sum over the whole block, so row r spans
+    # (ends[r - 1], ends[r]] of one increasing array. (numpy releases the GIL in a 1-D
+    # cumsum but not in a row-wise one, and the threads share the process.) Scores are
     # shifted by their row maximum only when exp could overflow or underflow without it.
     row_max = sub.max(axis=1, keepdims=True)
     if np.all(np.abs(row_max) < 600.0):
@@ -136,16 +138,18 @@ def _sample_block(
         cdf = sub - row_max
         np.exp(cdf, out=cdf)
     cdf *= 1.0 / cdf.sum(axis=1, keepdims=True)
-    cdf[:, 0] += np.arange(rows.size, dtype=np.float64)
-    np.cumsum(cdf, axis=1, out=cdf)
+    cdf = np.cumsum(cdf.ravel())  # (R * Y,)
+    ends = cdf[num_cols - 1 :: num_cols]
+    starts = np.concatenate([[0.0], ends[:-1]])
 
     # Sorted queries, so each search walks the CDF once, in memory order; draws after the
     # first are shuffled within each row (sorting i.i.d. pairs by one coordinate leaves
     # the other i.i.d. beside it, so this pairs the draws independently).
     pos = np.repeat(np.arange(rows.size), counts)  # (m,)
+    low, width = starts[pos], (ends - starts)[pos]
     out = np.empty((draws, pos.size), dtype=np.int64)
     for d in range(draws):
-        flat = np.searchsorted(cdf.ravel(), pos + sorted_uniforms(counts, rng), side="right")
+        flat = np.searchsorted(cdf, low + width * sorted_uniforms(counts, rng), side="right")
         flat -= pos * num_cols
         np.clip(flat, 0, num_cols - 1, out=flat)
         out[d] = flat if d == 0 else flat[np.argsort(pos + rng.random(pos.size), kind="stable")]

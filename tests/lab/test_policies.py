@@ -48,6 +48,22 @@ def test_sampling_frequencies_match_probabilities(rng: np.random.Generator) -> N
         assert stats.chisquare(counts, probs[row] * counts.sum()).pvalue > 1e-4
 
 
+@pytest.mark.parametrize("scale", [590.0, 5000.0])
+def test_sampling_rows_of_very_different_scale_in_one_block(
+    rng: np.random.Generator, scale: float
+) -> None:
+    """Rows whose scores sit far apart share one running CDF; each must keep its own
+    distribution (590: exp without a shift; 5000: the shifted path)."""
+    shape = rng.normal(size=(4, 5))
+    scores = shape + np.array([[scale], [-scale], [0.0], [scale]])
+    probs = TabularPolicy(scores).probs()
+    x = np.repeat(np.arange(4), 100_000)
+    (y,) = sample_rows(scores, x, rng)
+    for row in range(4):
+        counts = np.bincount(y[x == row], minlength=5)
+        assert stats.chisquare(counts, probs[row] * counts.sum()).pvalue > 1e-4
+
+
 def test_sampling_a_subset_of_rows(rng: np.random.Generator) -> None:
     scores = np.full((50, 4), -np.inf)
     scores[np.arange(50), np.arange(50) % 4] = 0.0  # deterministic rows
