@@ -17,9 +17,17 @@ THREADED_MIN_SIZE = 2_000_000
 BLOCK_SIZE = 2**18
 
 
+def available_cores() -> int:
+    """The cores this process may run on (a job scheduler or container may allow fewer than
+    the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def default_workers(size: int, min_size: int = THREADED_MIN_SIZE) -> int:
-    """Every core for an array of ``size`` entries, or one thread below ``min_size``."""
-    return (os.cpu_count() or 1) if size >= min_size else 1
+    """Every available core for an array of ``size`` entries, or one thread below ``min_size``."""
+    return available_cores() if size >= min_size else 1
 
 
 def run_blocks(block: Callable[[int], None], count: int, workers: int) -> None:

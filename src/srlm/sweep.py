@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from srlm.config import LabConfig, parse_config
 from srlm.errors import ConfigError
 from srlm.io import read_csv, remove_temporaries, write_csv, write_json
 from srlm.loop import run_rounds
+from srlm.parallel import available_cores
 
 Backend = Literal["local", "ray"]
 
@@ -105,14 +105,14 @@ def run_sweep(
         seeds: Seeds; each grid point runs once per seed.
         out_dir: Sweep directory (``cells/`` inside holds one run directory per cell).
         backend: ``"local"`` (a process per core) or ``"ray"`` (the Ray cluster in reach).
-        jobs: Parallel workers; default every core.
+        jobs: Parallel workers; default every core this process may use.
         on_cell_done: Called as ``(finished, total)`` after each cell (progress bars).
 
     Returns:
         The gathered rows: the cell's overrides, then its per-round metrics.
     """
     cells = grid_cells(base, grid, seeds)
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or available_cores()
     todo = [
         (cfg.model_dump(), str((out_dir / "cells" / cell.name).resolve()))
         for cell, cfg in cells

@@ -25,11 +25,20 @@ def test_entries_match_two_index_fancy_indexing(rng: np.random.Generator) -> Non
     np.testing.assert_array_equal(entries(strided, x, y), strided[x, y])
 
 
+def test_available_cores_follow_the_affinity_mask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scheduler that grants 3 of 64 cores gets 3 threads, not 64."""
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {4, 9, 17}, raising=False)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 64)
+    assert parallel.available_cores() == 3
+    assert parallel.default_workers(parallel.THREADED_MIN_SIZE) == 3
+    assert parallel.default_workers(parallel.THREADED_MIN_SIZE - 1) == 1
+
+
 def test_entries_read_in_threaded_blocks_match_fancy_indexing(
     rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Long index arrays are read in blocks on several threads, with the same values."""
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 3)
     table = rng.normal(size=(300, 40))
     size = 2 * parallel.BLOCK_SIZE + 17  # three blocks, the last one short
     assert parallel.default_workers(size, min_size=parallel.BLOCK_SIZE) == 3

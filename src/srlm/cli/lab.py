@@ -93,7 +93,9 @@ def sweep(
     seeds: str = typer.Option("0", help="Seeds: 0,1,2 or 0-9."),
     out: Path = typer.Option(Path("runs/sweep"), help="Sweep directory."),
     backend: str = typer.Option("local", help="local (a process per core) or ray."),
-    jobs: int = typer.Option(0, help="Parallel workers (default: every core)."),
+    jobs: int = typer.Option(
+        0, help="Parallel workers (default: every core this process may use)."
+    ),
 ) -> None:
     """Run a grid of configs and seeds; a rerun of the same command finishes only missing cells."""
     from srlm.sweep import run_sweep
