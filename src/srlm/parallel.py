@@ -11,6 +11,8 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 # Below this many array entries one thread is faster than starting a pool.
 THREADED_MIN_SIZE = 2_000_000
 # Entries per block of a threaded gather: large enough that the per-call cost is small.
@@ -28,6 +30,12 @@ def available_cores() -> int:
 def default_workers(size: int, min_size: int = THREADED_MIN_SIZE) -> int:
     """Every available core for an array of ``size`` entries, or one thread below ``min_size``."""
     return available_cores() if size >= min_size else 1
+
+
+def block_bounds(size: int, step: int) -> np.ndarray:
+    """Bounds ``0, step, 2 step, .., size`` of consecutive blocks of ``size`` items: block
+    ``k`` is ``[bounds[k], bounds[k + 1])``, and only the last may be shorter."""
+    return np.append(np.arange(0, size, step), size)
 
 
 def run_blocks(block: Callable[[int], None], count: int, workers: int) -> None:

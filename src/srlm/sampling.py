@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from srlm.parallel import default_workers, run_blocks
+from srlm.parallel import block_bounds, default_workers, run_blocks
 
 if TYPE_CHECKING:
     from srlm.policies.base import FloatArray, IntArray, Policy
@@ -69,8 +69,9 @@ def sample_rows(
 ) -> IntArray:
     """Independent draws from each requested row of a categorical given by unnormalised log-probs.
 
-    Inverse-CDF sampling on concatenated row CDFs: within a block of rows, row ``r`` occupies
-    ``(r, r + 1]`` of one increasing array, so one ``searchsorted`` serves the block. Draws
+    Inverse-CDF sampling on concatenated row CDFs: within a block of rows, each row is
+    normalised and one running sum covers the block, so row ``r`` occupies its own interval
+    of one increasing array and one ``searchsorted`` serves the block. Draws
     come back aligned with ``x``. Within a row, draw 0 is in increasing response order and
     every later draw is shuffled, so each draw is i.i.d. from its row and the draws of one
     entry are independent of each other. Each block has its own random stream, so the
@@ -96,7 +97,7 @@ def sample_rows(
     if workers is None:
         workers = default_workers(scores.size)
     rows_per_block = max(1, _BLOCK_LOGITS // scores.shape[1])
-    bounds = np.append(np.arange(0, rows.size, rows_per_block), rows.size)
+    bounds = block_bounds(rows.size, rows_per_block)
     starts = np.concatenate([[0], np.cumsum(counts)])
     streams = rng.spawn(bounds.size - 1)
     y_sorted = np.empty((draws, x.size), dtype=np.int64)

@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from srlm.parallel import BLOCK_SIZE, default_workers, run_blocks
+from srlm.parallel import BLOCK_SIZE, block_bounds, default_workers, run_blocks
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -33,7 +33,7 @@ def entries(table: FloatArray, x: IntArray, y: IntArray) -> FloatArray:
     if workers == 1 or x.ndim != 1:
         return np.take(flat, x * num_cols + y)
     out = np.empty(x.shape, dtype=table.dtype)
-    bounds = np.append(np.arange(0, x.size, BLOCK_SIZE), x.size)
+    bounds = block_bounds(x.size, BLOCK_SIZE)
 
     def block(k: int) -> None:
         part = slice(bounds[k], bounds[k + 1])

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from srlm.parallel import default_workers, run_blocks
+from srlm.parallel import block_bounds, default_workers, run_blocks
 from srlm.policies.base import FloatArray, IntArray, Policy
 from srlm.policies.linear import LinearSoftmaxPolicy
 from srlm.policies.tabular import TabularPolicy
@@ -118,13 +118,20 @@ def _tabular_update(
     The residual is computed on the graph: a pair's new log-ratio against the reference is
     its old one plus ``Delta[u] - Delta[v]``.
     """
+    same_reference = pi_ref is pi_t
+    if not same_reference:  # each pair's score difference under pi_t and under pi_ref
+        s_t = pi_t.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+        s_ref = pi_ref.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
     if node_reward is not None:
         new_logits, log_ratio = _potential_update(pi_t, pi_ref, pairs, beta, node_reward)
     else:
-        new_logits, log_ratio = _general_update(pi_t, pi_ref, pairs, beta)
-    if pi_ref is not pi_t:
-        log_ratio += pi_t.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
-        log_ratio -= pi_ref.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
+        b = pairs.reward_diff / beta
+        if not same_reference:
+            b = b - (s_t - s_ref)
+        new_logits, log_ratio = _general_update(pi_t, pairs, b)
+    if not same_reference:
+        log_ratio += s_t
+        log_ratio -= s_ref
     residual = (
         float(np.mean((beta * log_ratio - pairs.reward_diff) ** 2)) if log_ratio.size else 0.0
     )
@@ -154,7 +161,7 @@ def _potential_update(
     x = pairs.x
     if x.size and np.all(x[1:] >= x[:-1]):
         rows_per_block = max(1, _UPDATE_BLOCK_SIZE // num_responses)
-        prompt_bounds = np.append(np.arange(0, num_prompts, rows_per_block), num_prompts)
+        prompt_bounds = block_bounds(num_prompts, rows_per_block)
         pair_bounds = np.searchsorted(x, prompt_bounds)
     else:
         prompt_bounds, pair_bounds = np.array([0, num_prompts]), np.array([0, x.size])
@@ -189,20 +196,15 @@ def _potential_update(
 
 
 def _general_update(
-    pi_t: TabularPolicy, pi_ref: Policy, pairs: Pairs, beta: float
+    pi_t: TabularPolicy, pairs: Pairs, b: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Graph least squares on the whole table: the new logits and ``Delta[u] - Delta[v]``."""
+    """Graph least squares on the whole table for pair targets ``b``: the new logits and
+    ``Delta[u] - Delta[v]``."""
     logits = pi_t.logits
     num_responses = logits.shape[1]
     first = pairs.x * num_responses + pairs.y
     second = pairs.x * num_responses + pairs.y_prime
     graph = build_pair_graph(logits.size, first, second)
-    b = pairs.reward_diff / beta
-    if pi_ref is not pi_t:
-        b = b - (
-            pi_t.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
-            - pi_ref.pair_score_diff(pairs.x, pairs.y, pairs.y_prime)
-        )
     delta = general_solution(graph, b)
     new_logits = logits.copy()
     new_logits.ravel()[graph.touched] += delta
