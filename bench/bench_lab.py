@@ -65,6 +65,30 @@ def srlm_round(logits: np.ndarray, weights: np.ndarray, n: int, beta: float, see
     return pairs, exact_update(pi_t, pi_t, pairs, beta, reward.potential(pi_t))
 
 
+def stage_times(
+    logits: np.ndarray, weights: np.ndarray, n: int, beta: float, repeats: int
+) -> dict[str, float]:
+    """Best time of each step of :func:`srlm_round` over ``repeats`` rounds, in seconds."""
+    best = {"sample": float("inf"), "label": float("inf"), "exact ERM": float("inf")}
+    for _ in range(repeats):
+        rng = np.random.default_rng(1)
+        pi_t, reward = TabularPolicy(logits), LogLikelihood()
+        start = time.perf_counter()
+        x, y, y_prime = sample_pairs(pi_t, weights, n, rng)
+        sampled = time.perf_counter()
+        pairs = Pairs(x, y, y_prime, reward.pair_target(pi_t, x, y, y_prime, rng))
+        labelled = time.perf_counter()
+        exact_update(pi_t, pi_t, pairs, beta, reward.potential(pi_t))
+        done = time.perf_counter()
+        for name, seconds in (
+            ("sample", sampled - start),
+            ("label", labelled - sampled),
+            ("exact ERM", done - labelled),
+        ):
+            best[name] = min(best[name], seconds)
+    return best
+
+
 def lsqr_round(logits: np.ndarray, pairs: Pairs, beta: float) -> np.ndarray:
     """Eq. (3) as a sparse least-squares problem in the logit change, solved by lsqr."""
     n, (num_prompts, num_responses) = pairs.x.size, logits.shape
@@ -96,6 +120,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     t_srlm, (pairs, result) = best_time(
         lambda: srlm_round(logits, weights, args.pairs, args.beta, seed=1), args.repeats
     )
+    stages = stage_times(logits, weights, args.pairs, args.beta, args.repeats)
     t_lsqr, lsqr_logits = best_time(lambda: lsqr_round(logits, pairs, args.beta), 1)
     gap = float(np.abs(result.policy.params["logits"] - lsqr_logits).max())
     mem_srlm = peak_mib(lambda: srlm_round(logits, weights, args.pairs, args.beta, seed=1))
@@ -113,6 +138,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     print(f"tabular round: P*Y = {logits.size:,} logits, n = {args.pairs:,} pairs")
     for row in rows:
         print(f"  {row['what']:<42} {row['seconds']:8.3f} s   peak {row['peak_mib']:8.1f} MiB")
+    steps = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in stages.items())
+    print(f"  srlm round, best time of each step: {steps}")
     print(f"  srlm / softmax time:  {t_srlm / t_softmax:6.2f}x   (target <= 5)")
     print(f"  lsqr / srlm time:     {t_lsqr / t_srlm:6.1f}x   (target >= 100)")
     print(f"  max |srlm - lsqr| logit: {gap:.2e}   ERM residual {result.erm_residual:.2e}")
